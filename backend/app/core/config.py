@@ -1,0 +1,56 @@
+"""Backend settings: the one place this process reads its environment."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+# Values that ship in .env.example. Outside the demo they must be replaced.
+DEMO_SECRETS = {
+    "secret_key": "demo-secret-key-change-me-0123456789abcdef",
+    "service_token": "demo-service-token-change-me",
+    "demo_password": "demo-password-change-me",
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=REPO_ROOT / ".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Literal["demo", "test", "production"] = "demo"
+    database_url: str = f"sqlite:///{REPO_ROOT / 'var' / 'care.db'}"
+
+    # Staff bearer tokens (JWT, HS256).
+    secret_key: str = DEMO_SECRETS["secret_key"]
+    access_token_expire_minutes: int = 8 * 60
+    # The action server's token (sent as "Authorization: Bearer ...").
+    service_token: str = DEMO_SECRETS["service_token"]
+    demo_password: str = DEMO_SECRETS["demo_password"]
+
+    timezone: str = "Europe/London"
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    @model_validator(mode="after")
+    def _no_demo_secrets_in_production(self) -> "Settings":
+        if self.environment == "production":
+            weak = [
+                name
+                for name, demo_value in DEMO_SECRETS.items()
+                if getattr(self, name) == demo_value or len(getattr(self, name)) < 16
+            ]
+            if weak:
+                raise ValueError(
+                    "ENVIRONMENT=production needs real secrets; replace: "
+                    + ", ".join(name.upper() for name in weak)
+                )
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
