@@ -24,15 +24,66 @@ SEED = 20261122
 PATIENT_COUNT = 60
 
 GIVEN = [
-    "Margaret", "Arthur", "Aisha", "Dennis", "Priya", "Tomasz", "Joan", "Kwame", "Eileen", "Rajesh",
-    "Siobhan", "Harold", "Fatima", "Graham", "Nkechi", "Brenda", "Mohammed", "Olive", "Declan",
-    "Mei", "Stanley", "Gurpreet", "Winifred", "Ahmed", "Doreen", "Lech", "Patricia", "Yusuf",
-    "Gwen", "Ravi",
+    "Margaret",
+    "Arthur",
+    "Aisha",
+    "Dennis",
+    "Priya",
+    "Tomasz",
+    "Joan",
+    "Kwame",
+    "Eileen",
+    "Rajesh",
+    "Siobhan",
+    "Harold",
+    "Fatima",
+    "Graham",
+    "Nkechi",
+    "Brenda",
+    "Mohammed",
+    "Olive",
+    "Declan",
+    "Mei",
+    "Stanley",
+    "Gurpreet",
+    "Winifred",
+    "Ahmed",
+    "Doreen",
+    "Lech",
+    "Patricia",
+    "Yusuf",
+    "Gwen",
+    "Ravi",
 ]
 FAMILY = [
-    "Okafor", "Hughes", "Rahman", "Whitfield", "Sharma", "Kowalski", "Barker", "Mensah", "Doyle",
-    "Patel", "O'Neill", "Pritchard", "Begum", "Lloyd", "Adeyemi", "Holt", "Hussain", "Marsh",
-    "Kavanagh", "Chen", "Fletcher", "Kaur", "Evans", "Ali", "Shaw", "Nowak", "Reid", "Aziz",
+    "Okafor",
+    "Hughes",
+    "Rahman",
+    "Whitfield",
+    "Sharma",
+    "Kowalski",
+    "Barker",
+    "Mensah",
+    "Doyle",
+    "Patel",
+    "O'Neill",
+    "Pritchard",
+    "Begum",
+    "Lloyd",
+    "Adeyemi",
+    "Holt",
+    "Hussain",
+    "Marsh",
+    "Kavanagh",
+    "Chen",
+    "Fletcher",
+    "Kaur",
+    "Evans",
+    "Ali",
+    "Shaw",
+    "Nowak",
+    "Reid",
+    "Aziz",
 ]
 LOCATIONS = [
     "Riverside Surgery, 12 Mill Lane",
@@ -222,7 +273,10 @@ def logins_text() -> str:
     return "Demo staff logins:\n" + "\n".join(lines)
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    if "--logins" in argv:
+        print(logins_text())
+        return 0
     with get_sessionmaker()() as session:
         created = seed(session)
     print("Demo caseload created." if created else "Demo caseload already present; left as it is.")
@@ -230,4 +284,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -21,7 +21,9 @@ def test_login_is_case_insensitive_on_email(client: TestClient, seeded: Session)
         "/api/v1/auth/token", data={"username": "Clinician@Example.org", "password": PASSWORD}
     )
     assert response.status_code == 200
-    me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {response.json()['access_token']}"})
+    me = client.get(
+        "/api/v1/auth/me", headers={"Authorization": f"Bearer {response.json()['access_token']}"}
+    )
     assert me.json()["role"] == "clinician"
 
 
@@ -32,7 +34,9 @@ def test_patients_need_a_token(client: TestClient, seeded: Session) -> None:
     assert bad.json() == {"detail": "invalid_token"}
 
 
-def test_staff_list_patients_with_contract_fields_and_audit(client: TestClient, seeded: Session) -> None:
+def test_staff_list_patients_with_contract_fields_and_audit(
+    client: TestClient, seeded: Session
+) -> None:
     response = client.get("/api/v1/patients?limit=500", headers=login(client))
     assert response.status_code == 200
     body = response.json()
@@ -65,7 +69,9 @@ def test_unknown_patient_is_404_json(client: TestClient, seeded: Session) -> Non
 
 
 def test_lookup_by_phone_is_for_the_service_only(client: TestClient, seeded: Session) -> None:
-    staff = client.post("/api/v1/patients/lookup", json={"phone": "+447700900001"}, headers=login(client))
+    staff = client.post(
+        "/api/v1/patients/lookup", json={"phone": "+447700900001"}, headers=login(client)
+    )
     assert staff.status_code == 403
     found = client.post(
         "/api/v1/patients/lookup", json={"phone": "07700 900001"}, headers=service_headers()
@@ -125,7 +131,9 @@ def test_upcoming_appointments_soonest_first_excluding_cancelled_and_past(
     assert all(s > now for s in starts)
     assert all(a["status"] in ("booked", "confirmed") for a in data)
     assert soon.id not in [a["id"] for a in data]
-    all_rows = client.get(f"/api/v1/patients/{patient.id}/appointments", headers=login(client)).json()
+    all_rows = client.get(
+        f"/api/v1/patients/{patient.id}/appointments", headers=login(client)
+    ).json()
     assert all_rows["count"] > len(data)
     assert {"id", "starts_at", "status"} <= all_rows["data"][0].keys()
 

@@ -40,7 +40,10 @@ def create_access_token(subject: str, role: str) -> str:
 def decode_access_token(token: str) -> dict[str, object]:
     """Raise jwt.InvalidTokenError on anything but a valid, unexpired token."""
     return jwt.decode(
-        token, get_settings().secret_key, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
+        token,
+        get_settings().secret_key,
+        algorithms=[ALGORITHM],
+        options={"require": ["exp", "sub"]},
     )
 
 

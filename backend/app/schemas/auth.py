@@ -3,7 +3,7 @@ from pydantic import BaseModel, ConfigDict
 
 class Token(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 (the OAuth2 token type, not a secret)
 
 
 class StaffPublic(BaseModel):

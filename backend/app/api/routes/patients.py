@@ -37,7 +37,9 @@ def list_patients(
 
 
 @router.post("/lookup", response_model=PatientIdentity, status_code=status.HTTP_200_OK)
-def lookup_by_phone(session: SessionDep, caller: ServiceCaller, body: PatientLookup) -> PatientIdentity:
+def lookup_by_phone(
+    session: SessionDep, caller: ServiceCaller, body: PatientLookup
+) -> PatientIdentity:
     """Find the patient registered with this phone number (action server only). POST, so the
     number never appears in a URL or an access log."""
     patient = service.find_by_phone(
@@ -49,7 +51,10 @@ def lookup_by_phone(session: SessionDep, caller: ServiceCaller, body: PatientLoo
 @router.get("/{patient_id}", response_model=PatientPublic, status_code=status.HTTP_200_OK)
 def get_patient(session: SessionDep, caller: StaffCaller, patient_id: int) -> PatientPublic:
     patient = service.get_patient(
-        session=session, actor_type=caller.actor_type, actor_id=caller.actor_id, patient_id=patient_id
+        session=session,
+        actor_type=caller.actor_type,
+        actor_id=caller.actor_id,
+        patient_id=patient_id,
     )
     return PatientPublic.model_validate(patient)
 
@@ -61,7 +66,9 @@ def list_appointments(
     session: SessionDep,
     caller: StaffOrService,
     patient_id: int,
-    upcoming: Annotated[bool, Query(description="only booked or confirmed, not yet started")] = False,
+    upcoming: Annotated[
+        bool, Query(description="only booked or confirmed, not yet started")
+    ] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AppointmentsPublic:
     appointments, count = service.list_appointments(
