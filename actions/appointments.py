@@ -1,0 +1,66 @@
+"""Appointments: answered from the backend, in words that fit a text message."""
+
+import logging
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.clients.backend import Appointment, BackendClient, BackendError
+from actions.session import identify
+from actions.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+
+def describe(appointment: Appointment, timezone: str) -> dict[str, str]:
+    """Day, date, time and place in the patient's own clock: 'Tuesday 3 December', '10:30am'."""
+    local = appointment.starts_at.astimezone(ZoneInfo(timezone))
+    hour = local.strftime("%I").lstrip("0")
+    time = f"{hour}:{local:%M}{local:%p}".lower() if local.minute else f"{hour}{local:%p}".lower()
+    return {
+        "day": f"{local:%A} {local.day} {local:%B}",
+        "time": time,
+        "place": appointment.location,
+        "with_whom": appointment.with_whom,
+        "kind": appointment.appointment_type,
+    }
+
+
+class ActionTellNextAppointment(Action):
+    def name(self) -> str:
+        return "action_tell_next_appointment"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        client = BackendClient()
+        events: list[EventType] = []
+        patient_id = tracker.get_slot("patient_id")
+        if tracker.get_slot("identity_status") != "known" or patient_id is None:
+            # Not identified yet (or the backend was down at session start): ask again.
+            events = await identify(tracker.sender_id, client)
+            status = next(e["value"] for e in events if e.get("name") == "identity_status")
+            if status == "unknown":
+                dispatcher.utter_message(response="utter_unknown_number")
+                return events
+            if status == "unavailable":
+                dispatcher.utter_message(response="utter_backend_unavailable")
+                return events
+            patient_id = next(e["value"] for e in events if e.get("name") == "patient_id")
+        try:
+            appointment = await client.next_appointment(int(patient_id))
+        except BackendError:
+            logger.exception("backend unreachable while reading appointments")
+            dispatcher.utter_message(response="utter_backend_unavailable")
+            return events
+        if appointment is None:
+            dispatcher.utter_message(response="utter_no_upcoming_appointment")
+        else:
+            dispatcher.utter_message(
+                response="utter_next_appointment",
+                **describe(appointment, get_settings().timezone),
+            )
+        return events

@@ -1,0 +1,88 @@
+"""The one client for the caseload backend: async, typed, explicit timeouts, errors raised."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+
+from actions.settings import ActionSettings, get_settings
+
+
+class BackendError(Exception):
+    """The backend answered with an error or not at all."""
+
+
+class BackendUnavailable(BackendError):
+    """The backend could not be reached or timed out."""
+
+
+@dataclass(frozen=True)
+class PatientIdentity:
+    id: int
+    given_name: str
+    named_clinician_id: int | None
+
+
+@dataclass(frozen=True)
+class Appointment:
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    location: str
+    with_whom: str
+    appointment_type: str
+    status: str
+
+
+class BackendClient:
+    def __init__(self, settings: ActionSettings | None = None) -> None:
+        self._settings = settings or get_settings()
+
+    def _client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self._settings.backend_url,
+            headers={"Authorization": f"Bearer {self._settings.service_token}"},
+            timeout=httpx.Timeout(self._settings.backend_timeout_seconds),
+        )
+
+    async def _request(self, method: str, path: str, **kwargs: object) -> httpx.Response:
+        try:
+            async with self._client() as client:
+                return await client.request(method, path, **kwargs)  # type: ignore[arg-type]
+        except httpx.TransportError as exc:
+            raise BackendUnavailable(f"{method} {path}: {exc.__class__.__name__}") from exc
+
+    async def find_patient_by_phone(self, phone: str) -> PatientIdentity | None:
+        response = await self._request("POST", "/api/v1/patients/lookup", json={"phone": phone})
+        if response.status_code in (404, 422):
+            return None
+        if response.status_code != 200:
+            raise BackendError(f"patient lookup: HTTP {response.status_code}")
+        body = response.json()
+        return PatientIdentity(
+            id=int(body["id"]),
+            given_name=str(body["given_name"]),
+            named_clinician_id=body.get("named_clinician_id"),
+        )
+
+    async def next_appointment(self, patient_id: int) -> Appointment | None:
+        response = await self._request(
+            "GET",
+            f"/api/v1/patients/{patient_id}/appointments",
+            params={"upcoming": "true", "limit": 1},
+        )
+        if response.status_code != 200:
+            raise BackendError(f"appointments: HTTP {response.status_code}")
+        data = response.json()["data"]
+        if not data:
+            return None
+        row = data[0]
+        return Appointment(
+            id=int(row["id"]),
+            starts_at=datetime.fromisoformat(row["starts_at"]),
+            ends_at=datetime.fromisoformat(row["ends_at"]),
+            location=row["location"],
+            with_whom=row["with_whom"],
+            appointment_type=row["appointment_type"],
+            status=row["status"],
+        )
