@@ -1,0 +1,141 @@
+"""Actions with CollectingDispatcher, trackers built from data, the backend faked at HTTP level."""
+
+from datetime import datetime, timezone
+
+import httpx
+import pytest
+import respx
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.appointments import ActionTellNextAppointment, describe
+from actions.clients.backend import Appointment
+from actions.session import ActionSessionStart
+from actions.settings import get_settings
+
+BACKEND = get_settings().backend_url
+PHONE = "+447700900001"
+
+
+def tracker(**slots: object) -> Tracker:
+    return Tracker(
+        sender_id=PHONE,
+        slots=slots,
+        latest_message={"text": "when is my next appointment?", "intent": {"name": "x"}},
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+def appointment_row(**overrides: object) -> dict[str, object]:
+    row = {
+        "id": 7,
+        "patient_id": 1,
+        "starts_at": "2026-12-01T10:30:00+00:00",
+        "ends_at": "2026-12-01T10:50:00+00:00",
+        "location": "Riverside Surgery, 12 Mill Lane",
+        "with_whom": "Nurse Ben Osei (Practice nurse)",
+        "appointment_type": "diabetes review",
+        "status": "booked",
+    }
+    row.update(overrides)
+    return row
+
+
+def test_describe_uses_the_patients_clock_in_summer() -> None:
+    # 09:00 UTC in July is 10am in London.
+    appt = Appointment(
+        1, datetime(2027, 7, 6, 9, 0, tzinfo=timezone.utc), datetime(2027, 7, 6, 9, 20, tzinfo=timezone.utc),
+        "Riverside Surgery", "Dr Amira Patel (GP)", "care plan review", "booked",
+    )
+    words = describe(appt, "Europe/London")
+    assert words["day"] == "Tuesday 6 July"
+    assert words["time"] == "10am"
+
+
+@respx.mock
+async def test_known_patient_hears_their_next_appointment() -> None:
+    route = respx.get(f"{BACKEND}/api/v1/patients/1/appointments").mock(
+        return_value=httpx.Response(200, json={"data": [appointment_row()], "count": 1})
+    )
+    dispatcher = CollectingDispatcher()
+    events = await ActionTellNextAppointment().run(
+        dispatcher, tracker(patient_id=1, identity_status="known"), {}
+    )
+    assert events == []
+    assert route.called
+    assert route.calls.last.request.headers["Authorization"].startswith("Bearer ")
+    assert route.calls.last.request.url.params["upcoming"] == "true"
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_next_appointment"
+    assert message["day"] == "Tuesday 1 December"
+    assert message["time"] == "10:30am"
+    assert message["place"] == "Riverside Surgery, 12 Mill Lane"
+    assert message["with_whom"] == "Nurse Ben Osei (Practice nurse)"
+
+
+@respx.mock
+async def test_no_upcoming_appointment() -> None:
+    respx.get(f"{BACKEND}/api/v1/patients/1/appointments").mock(
+        return_value=httpx.Response(200, json={"data": [], "count": 0})
+    )
+    dispatcher = CollectingDispatcher()
+    await ActionTellNextAppointment().run(dispatcher, tracker(patient_id=1, identity_status="known"), {})
+    assert [m["response"] for m in dispatcher.messages] == ["utter_no_upcoming_appointment"]
+
+
+@respx.mock
+async def test_unknown_number_learns_nothing() -> None:
+    lookup = respx.post(f"{BACKEND}/api/v1/patients/lookup").mock(
+        return_value=httpx.Response(404, json={"detail": "patient_not_found"})
+    )
+    appointments = respx.get(url__regex=r".*/appointments.*").mock(
+        return_value=httpx.Response(200, json={"data": [appointment_row()], "count": 1})
+    )
+    dispatcher = CollectingDispatcher()
+    events = await ActionTellNextAppointment().run(dispatcher, tracker(identity_status="unknown"), {})
+    assert lookup.called and not appointments.called
+    assert [m["response"] for m in dispatcher.messages] == ["utter_unknown_number"]
+    assert {"event": "slot", "name": "identity_status", "value": "unknown"} in [
+        {k: e[k] for k in ("event", "name", "value")} for e in events
+    ]
+
+
+@respx.mock
+async def test_backend_down_is_said_plainly_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    respx.get(f"{BACKEND}/api/v1/patients/1/appointments").mock(
+        side_effect=httpx.ConnectError("refused")
+    )
+    dispatcher = CollectingDispatcher()
+    await ActionTellNextAppointment().run(dispatcher, tracker(patient_id=1, identity_status="known"), {})
+    assert [m["response"] for m in dispatcher.messages] == ["utter_backend_unavailable"]
+    assert "backend unreachable" in caplog.text
+
+
+@respx.mock
+async def test_session_start_identifies_a_known_patient_silently() -> None:
+    respx.post(f"{BACKEND}/api/v1/patients/lookup").mock(
+        return_value=httpx.Response(
+            200,
+            json={"id": 1, "given_name": "Margaret", "named_clinician_id": 3,
+                  "care_coordinator_id": 1, "sms_opt_out": False},
+        )
+    )
+    dispatcher = CollectingDispatcher()
+    events = await ActionSessionStart().run(dispatcher, tracker(), {})
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots == {"identity_status": "known", "patient_id": 1, "patient_first_name": "Margaret"}
+    assert events[0]["event"] == "session_started" and events[-1]["name"] == "action_listen"
+    assert dispatcher.messages == []
+
+
+@respx.mock
+async def test_session_start_with_backend_down_marks_identity_unavailable() -> None:
+    respx.post(f"{BACKEND}/api/v1/patients/lookup").mock(side_effect=httpx.ReadTimeout("slow"))
+    dispatcher = CollectingDispatcher()
+    events = await ActionSessionStart().run(dispatcher, tracker(), {})
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots == {"identity_status": "unavailable"}
