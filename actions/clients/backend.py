@@ -34,6 +34,14 @@ class Appointment:
     status: str
 
 
+def parse_time(value: str) -> datetime:
+    """ISO 8601 with a zone; Python 3.10's fromisoformat does not read a trailing 'Z'."""
+    parsed = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+    if parsed.tzinfo is None:
+        raise ValueError("time without a zone")
+    return parsed
+
+
 class BackendClient:
     def __init__(self, settings: ActionSettings | None = None) -> None:
         self._settings = settings or get_settings()
@@ -58,12 +66,15 @@ class BackendClient:
             return None
         if response.status_code != 200:
             raise BackendError(f"patient lookup: HTTP {response.status_code}")
-        body = response.json()
-        return PatientIdentity(
-            id=int(body["id"]),
-            given_name=str(body["given_name"]),
-            named_clinician_id=body.get("named_clinician_id"),
-        )
+        try:
+            body = response.json()
+            return PatientIdentity(
+                id=int(body["id"]),
+                given_name=str(body["given_name"]),
+                named_clinician_id=body.get("named_clinician_id"),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BackendError(f"patient lookup: unreadable answer ({exc})") from exc
 
     async def next_appointment(self, patient_id: int) -> Appointment | None:
         response = await self._request(
@@ -73,16 +84,22 @@ class BackendClient:
         )
         if response.status_code != 200:
             raise BackendError(f"appointments: HTTP {response.status_code}")
-        data = response.json()["data"]
+        try:
+            data = response.json()["data"]
+        except (KeyError, ValueError) as exc:
+            raise BackendError(f"appointments: unreadable answer ({exc})") from exc
         if not data:
             return None
         row = data[0]
-        return Appointment(
-            id=int(row["id"]),
-            starts_at=datetime.fromisoformat(row["starts_at"]),
-            ends_at=datetime.fromisoformat(row["ends_at"]),
-            location=row["location"],
-            with_whom=row["with_whom"],
-            appointment_type=row["appointment_type"],
-            status=row["status"],
-        )
+        try:
+            return Appointment(
+                id=int(row["id"]),
+                starts_at=parse_time(row["starts_at"]),
+                ends_at=parse_time(row["ends_at"]),
+                location=str(row["location"]),
+                with_whom=str(row["with_whom"]),
+                appointment_type=str(row["appointment_type"]),
+                status=str(row["status"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BackendError(f"appointments: unreadable answer ({exc})") from exc

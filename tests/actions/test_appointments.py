@@ -78,6 +78,29 @@ async def test_known_patient_hears_their_next_appointment() -> None:
 
 
 @respx.mock
+async def test_utc_times_with_a_z_suffix_are_read() -> None:
+    respx.get(f"{BACKEND}/api/v1/patients/1/appointments").mock(
+        return_value=httpx.Response(
+            200, json={"data": [appointment_row(starts_at="2026-11-30T09:15:00Z")], "count": 1}
+        )
+    )
+    dispatcher = CollectingDispatcher()
+    await ActionTellNextAppointment().run(dispatcher, tracker(patient_id=1, identity_status="known"), {})
+    assert dispatcher.messages[0]["day"] == "Monday 30 November"
+    assert dispatcher.messages[0]["time"] == "9:15am"
+
+
+@respx.mock
+async def test_malformed_backend_answer_is_treated_as_unavailable() -> None:
+    respx.get(f"{BACKEND}/api/v1/patients/1/appointments").mock(
+        return_value=httpx.Response(200, json={"data": [{"id": 1}], "count": 1})
+    )
+    dispatcher = CollectingDispatcher()
+    await ActionTellNextAppointment().run(dispatcher, tracker(patient_id=1, identity_status="known"), {})
+    assert [m["response"] for m in dispatcher.messages] == ["utter_backend_unavailable"]
+
+
+@respx.mock
 async def test_no_upcoming_appointment() -> None:
     respx.get(f"{BACKEND}/api/v1/patients/1/appointments").mock(
         return_value=httpx.Response(200, json={"data": [], "count": 0})
