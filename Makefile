@@ -9,7 +9,7 @@ BOT_PY := $(BOT_VENV)/bin/python
 BACKEND_PY := $(BACKEND_VENV)/bin/python
 PIP_FLAGS := --disable-pip-version-check -q
 
-.PHONY: help setup setup-backend setup-bot db train run test test-backend test-bot lint clean
+.PHONY: help setup setup-backend setup-bot db train run test test-backend test-bot validate test-stories test-e2e lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -39,8 +39,7 @@ train: setup-bot ## train the model unless one from the same data is cached
 	@scripts/train.sh $(BOT_VENV)
 
 run: setup db train ## set up what is missing and start every process
-	@$(BACKEND_PY) -m backend.app.seed --logins
-	$(BACKEND_VENV)/bin/honcho start -f Procfile
+	@scripts/run.sh
 
 lint: setup-backend ## ruff on the Python code
 	$(BACKEND_VENV)/bin/ruff check backend actions bot tests
@@ -50,7 +49,21 @@ test-backend: setup-backend ## backend tests (SQLite; and PostgreSQL when TEST_D
 	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then echo "== backend tests on PostgreSQL"; \
 	  $(BACKEND_PY) -m pytest tests/backend -q -p no:cacheprovider; fi
 
-test: lint test-backend ## the whole suite
+test-bot: setup-bot ## action and channel tests (Python 3.10)
+	$(BOT_PY) -m pytest tests/actions tests/bot -q -p no:cacheprovider
+
+validate: setup-bot ## rasa data validate --fail-on-warnings
+	$(BOT_VENV)/bin/rasa data validate --fail-on-warnings --domain bot/domain \
+	  --data data/nlu data/rules data/stories --config config.yml --quiet
+
+test-stories: train ## test stories, failing on any prediction error
+	$(BOT_VENV)/bin/rasa test core --stories tests/stories --model "$$(cat models/CURRENT)" \
+	  --fail-on-prediction-errors --out var/results --quiet
+
+test-e2e: setup-backend train ## starts backend, sandbox, action server and Rasa; texts them
+	BOT_VENV=$(BOT_VENV) $(BACKEND_PY) -m pytest tests/e2e -q -p no:cacheprovider
+
+test: lint test-backend test-bot validate test-stories test-e2e ## the whole suite
 
 clean: ## remove environments, models and local data
 	rm -rf .venv models var .rasa

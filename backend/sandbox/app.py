@@ -37,9 +37,7 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
     messages: list[dict[str, Any]] = []
     lock = threading.Lock()
 
-    def account(
-        sid: str, credentials: Annotated[HTTPBasicCredentials, Depends(basic)]
-    ) -> str:
+    def account(sid: str, credentials: Annotated[HTTPBasicCredentials, Depends(basic)]) -> str:
         ok_user = secrets.compare_digest(credentials.username, settings.twilio_account_sid)
         ok_pass = secrets.compare_digest(credentials.password, settings.twilio_auth_token)
         if not (ok_user and ok_pass and sid == settings.twilio_account_sid):
@@ -75,9 +73,7 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
             messages.append(message)
         return message
 
-    @app.post(
-        "/2010-04-01/Accounts/{sid}/Messages.json", status_code=status.HTTP_201_CREATED
-    )
+    @app.post("/2010-04-01/Accounts/{sid}/Messages.json", status_code=status.HTTP_201_CREATED)
     def create_message(
         sid: Annotated[str, Depends(account)],
         To: Annotated[str, Form()],
@@ -115,7 +111,9 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
     @app.post("/sandbox/inbound", status_code=status.HTTP_202_ACCEPTED)
     async def inbound(text: InboundText) -> dict[str, Any]:
         """Text the assistant as `from_number`: signed as Twilio signs, posted to the webhook."""
-        message = store("inbound", settings.sms_from_number, text.from_number, text.body, "received")
+        message = store(
+            "inbound", settings.sms_from_number, text.from_number, text.body, "received"
+        )
         params = {
             "MessageSid": message["sid"],
             "SmsMessageSid": message["sid"],
@@ -132,7 +130,9 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
         url = settings.sms_webhook_public_url
         signature = RequestValidator(settings.twilio_auth_token).compute_signature(url, params)
         async with httpx.AsyncClient(timeout=30) as client:
-            response = await client.post(url, data=params, headers={"X-Twilio-Signature": signature})
+            response = await client.post(
+                url, data=params, headers={"X-Twilio-Signature": signature}
+            )
         return {"sid": message["sid"], "webhook_status": response.status_code}
 
     @app.get("/health")

@@ -48,8 +48,13 @@ def appointment_row(**overrides: object) -> dict[str, object]:
 def test_describe_uses_the_patients_clock_in_summer() -> None:
     # 09:00 UTC in July is 10am in London.
     appt = Appointment(
-        1, datetime(2027, 7, 6, 9, 0, tzinfo=timezone.utc), datetime(2027, 7, 6, 9, 20, tzinfo=timezone.utc),
-        "Riverside Surgery", "Dr Amira Patel (GP)", "care plan review", "booked",
+        1,
+        datetime(2027, 7, 6, 9, 0, tzinfo=timezone.utc),
+        datetime(2027, 7, 6, 9, 20, tzinfo=timezone.utc),
+        "Riverside Surgery",
+        "Dr Amira Patel (GP)",
+        "care plan review",
+        "booked",
     )
     words = describe(appt, "Europe/London")
     assert words["day"] == "Tuesday 6 July"
@@ -85,7 +90,9 @@ async def test_utc_times_with_a_z_suffix_are_read() -> None:
         )
     )
     dispatcher = CollectingDispatcher()
-    await ActionTellNextAppointment().run(dispatcher, tracker(patient_id=1, identity_status="known"), {})
+    await ActionTellNextAppointment().run(
+        dispatcher, tracker(patient_id=1, identity_status="known"), {}
+    )
     assert dispatcher.messages[0]["day"] == "Monday 30 November"
     assert dispatcher.messages[0]["time"] == "9:15am"
 
@@ -96,7 +103,9 @@ async def test_malformed_backend_answer_is_treated_as_unavailable() -> None:
         return_value=httpx.Response(200, json={"data": [{"id": 1}], "count": 1})
     )
     dispatcher = CollectingDispatcher()
-    await ActionTellNextAppointment().run(dispatcher, tracker(patient_id=1, identity_status="known"), {})
+    await ActionTellNextAppointment().run(
+        dispatcher, tracker(patient_id=1, identity_status="known"), {}
+    )
     assert [m["response"] for m in dispatcher.messages] == ["utter_backend_unavailable"]
 
 
@@ -106,7 +115,9 @@ async def test_no_upcoming_appointment() -> None:
         return_value=httpx.Response(200, json={"data": [], "count": 0})
     )
     dispatcher = CollectingDispatcher()
-    await ActionTellNextAppointment().run(dispatcher, tracker(patient_id=1, identity_status="known"), {})
+    await ActionTellNextAppointment().run(
+        dispatcher, tracker(patient_id=1, identity_status="known"), {}
+    )
     assert [m["response"] for m in dispatcher.messages] == ["utter_no_upcoming_appointment"]
 
 
@@ -119,7 +130,9 @@ async def test_unknown_number_learns_nothing() -> None:
         return_value=httpx.Response(200, json={"data": [appointment_row()], "count": 1})
     )
     dispatcher = CollectingDispatcher()
-    events = await ActionTellNextAppointment().run(dispatcher, tracker(identity_status="unknown"), {})
+    events = await ActionTellNextAppointment().run(
+        dispatcher, tracker(identity_status="unknown"), {}
+    )
     assert lookup.called and not appointments.called
     assert [m["response"] for m in dispatcher.messages] == ["utter_unknown_number"]
     assert {"event": "slot", "name": "identity_status", "value": "unknown"} in [
@@ -133,7 +146,9 @@ async def test_backend_down_is_said_plainly_and_logged(caplog: pytest.LogCapture
         side_effect=httpx.ConnectError("refused")
     )
     dispatcher = CollectingDispatcher()
-    await ActionTellNextAppointment().run(dispatcher, tracker(patient_id=1, identity_status="known"), {})
+    await ActionTellNextAppointment().run(
+        dispatcher, tracker(patient_id=1, identity_status="known"), {}
+    )
     assert [m["response"] for m in dispatcher.messages] == ["utter_backend_unavailable"]
     assert "backend unreachable" in caplog.text
 
@@ -143,8 +158,13 @@ async def test_session_start_identifies_a_known_patient_silently() -> None:
     respx.post(f"{BACKEND}/api/v1/patients/lookup").mock(
         return_value=httpx.Response(
             200,
-            json={"id": 1, "given_name": "Margaret", "named_clinician_id": 3,
-                  "care_coordinator_id": 1, "sms_opt_out": False},
+            json={
+                "id": 1,
+                "given_name": "Margaret",
+                "named_clinician_id": 3,
+                "care_coordinator_id": 1,
+                "sms_opt_out": False,
+            },
         )
     )
     dispatcher = CollectingDispatcher()

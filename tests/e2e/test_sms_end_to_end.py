@@ -97,18 +97,43 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     py = sys.executable
     subprocess.run(
         [str(Path(py).parent / "alembic"), "-c", "backend/alembic.ini", "upgrade", "head"],
-        cwd=REPO, env=s.env, check=True, capture_output=True,
+        cwd=REPO,
+        env=s.env,
+        check=True,
+        capture_output=True,
     )
     subprocess.run([py, "-m", "backend.app.seed"], cwd=REPO, env=s.env, check=True)
     port = lambda url: url.rsplit(":", 1)[1]  # noqa: E731
     _start(s, "backend", [py, "-m", "uvicorn", "backend.app.main:app", "--port", port(s.backend)])
-    _start(s, "sandbox", [py, "-m", "uvicorn", "backend.sandbox.app:app", "--port", port(s.sandbox)])
-    _start(s, "actions", [str(BOT_VENV / "bin" / "python"), "-m", "actions.server",
-                          "--port", str(s.actions_port)])
-    _start(s, "rasa", [str(BOT_VENV / "bin" / "rasa"), "run", "--model", str(model),
-                       "--credentials", "bot/credentials.yml", "--endpoints", "bot/endpoints.yml",
-                       "--port", port(s.rasa), "-i", "127.0.0.1",
-                       "--enable-api", "--auth-token", "e2e-rasa-token"])
+    _start(
+        s, "sandbox", [py, "-m", "uvicorn", "backend.sandbox.app:app", "--port", port(s.sandbox)]
+    )
+    _start(
+        s,
+        "actions",
+        [str(BOT_VENV / "bin" / "python"), "-m", "actions.server", "--port", str(s.actions_port)],
+    )
+    _start(
+        s,
+        "rasa",
+        [
+            str(BOT_VENV / "bin" / "rasa"),
+            "run",
+            "--model",
+            str(model),
+            "--credentials",
+            "bot/credentials.yml",
+            "--endpoints",
+            "bot/endpoints.yml",
+            "--port",
+            port(s.rasa),
+            "-i",
+            "127.0.0.1",
+            "--enable-api",
+            "--auth-token",
+            "e2e-rasa-token",
+        ],
+    )
     try:
         wait_for(f"{s.backend}/health", s.procs)
         wait_for(f"{s.sandbox}/health", s.procs)
@@ -117,7 +142,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield s
     except Exception:
         for name in ("backend", "sandbox", "actions", "rasa"):
-            sys.stderr.write(f"--- {name}.log\n{(tmp / f'{name}.log').read_text(errors='replace')[-4000:]}\n")
+            sys.stderr.write(
+                f"--- {name}.log\n{(tmp / f'{name}.log').read_text(errors='replace')[-4000:]}\n"
+            )
         raise
     finally:
         for p in s.procs:
@@ -133,12 +160,18 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 def send_sms(stack: Stack, from_number: str, body: str, *, sign: bool = True) -> httpx.Response:
     params = {
-        "MessageSid": f"SM{time.time_ns():032x}"[:34], "AccountSid": SID, "From": from_number,
-        "To": "+447700900999", "Body": body, "NumMedia": "0",
+        "MessageSid": f"SM{time.time_ns():032x}"[:34],
+        "AccountSid": SID,
+        "From": from_number,
+        "To": "+447700900999",
+        "Body": body,
+        "NumMedia": "0",
     }
     headers = {}
     if sign:
-        headers["X-Twilio-Signature"] = RequestValidator(AUTH).compute_signature(stack.webhook, params)
+        headers["X-Twilio-Signature"] = RequestValidator(AUTH).compute_signature(
+            stack.webhook, params
+        )
     else:
         headers["X-Twilio-Signature"] = "Zm9yZ2VkLXNpZ25hdHVyZQ=="
     return httpx.post(stack.webhook, data=params, headers=headers, timeout=60)
@@ -163,13 +196,17 @@ def sent_count(stack: Stack, phone: str) -> int:
 
 
 def test_patient_gets_their_real_next_appointment(stack: Stack) -> None:
-    token = httpx.post(f"{stack.backend}/api/v1/auth/token",
-                       data={"username": "coordinator@example.org", "password": PASSWORD}).json()
+    token = httpx.post(
+        f"{stack.backend}/api/v1/auth/token",
+        data={"username": "coordinator@example.org", "password": PASSWORD},
+    ).json()
     headers = {"Authorization": f"Bearer {token['access_token']}"}
     patients = httpx.get(f"{stack.backend}/api/v1/patients?limit=500", headers=headers).json()
     patient = next(p for p in patients["data"] if p["phone"] == PATIENT_PHONE)
-    upcoming = httpx.get(f"{stack.backend}/api/v1/patients/{patient['id']}/appointments?upcoming=true",
-                         headers=headers).json()["data"][0]
+    upcoming = httpx.get(
+        f"{stack.backend}/api/v1/patients/{patient['id']}/appointments?upcoming=true",
+        headers=headers,
+    ).json()["data"][0]
 
     before = sent_count(stack, PATIENT_PHONE)
     response = send_sms(stack, PATIENT_PHONE, "when is my next appointment?")
@@ -213,8 +250,9 @@ def test_slash_text_cannot_inject_an_intent(stack: Stack) -> None:
     payload = '/ask_next_appointment{"patient_id": 1}'
     assert send_sms(stack, phone, payload).status_code == 200
     replies_to(stack, phone)
-    tracker = httpx.get(f"{stack.rasa}/conversations/{phone}/tracker",
-                        params={"token": "e2e-rasa-token"}).json()
+    tracker = httpx.get(
+        f"{stack.rasa}/conversations/{phone}/tracker", params={"token": "e2e-rasa-token"}
+    ).json()
     texts = [e.get("text") for e in tracker["events"] if e.get("event") == "user"]
     assert texts and not any(t.startswith("/") for t in texts)
     assert tracker["slots"]["patient_id"] != 1
