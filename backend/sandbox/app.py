@@ -6,14 +6,21 @@ import secrets
 import threading
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
-from fastapi import Depends, FastAPI, Form, HTTPException, status
+from fastapi import Depends, FastAPI, Form, HTTPException, Request, status
+from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
+from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from twilio.request_validator import RequestValidator
+
+from backend.app.seed import demo_patients
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
 class SandboxSettings(BaseSettings):
@@ -134,6 +141,20 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
                 url, data=params, headers={"X-Twilio-Signature": signature}
             )
         return {"sid": message["sid"], "webhook_status": response.status_code}
+
+    @app.get("/phone", response_class=HTMLResponse)
+    def phone(request: Request) -> HTMLResponse:
+        """The phone simulator: pick a demo patient and text the assistant."""
+        return TEMPLATES.TemplateResponse(request, "phone.html", {"patients": demo_patients()})
+
+    @app.get("/phone/thread")
+    def thread(number: str) -> list[dict[str, str]]:
+        with lock:
+            return [
+                {"direction": m["direction"], "body": m["body"], "date": m["date_created"]}
+                for m in messages
+                if number in (m["to"], m["from"])
+            ]
 
     @app.get("/health")
     def health() -> dict[str, str]:
