@@ -1,0 +1,17 @@
+"""SQLAlchemy models. Import from here so Alembic sees every table."""
+
+from backend.app.models.audit import AuditEvent
+from backend.app.models.base import Base
+from backend.app.models.care import Appointment, Carer, CarerConsent, Patient
+from backend.app.models.staff import Staff, StaffRole
+
+__all__ = [
+    "Appointment",
+    "AuditEvent",
+    "Base",
+    "Carer",
+    "CarerConsent",
+    "Patient",
+    "Staff",
+    "StaffRole",
+]
