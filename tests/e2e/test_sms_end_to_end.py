@@ -158,7 +158,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def send_sms(stack: Stack, from_number: str, body: str, *, sign: bool = True) -> httpx.Response:
+def send_sms(
+    stack: Stack, from_number: str, body: str | None, *, sign: bool = True
+) -> httpx.Response:
     params = {
         "MessageSid": f"SM{time.time_ns():032x}"[:34],
         "AccountSid": SID,
@@ -167,6 +169,8 @@ def send_sms(stack: Stack, from_number: str, body: str, *, sign: bool = True) ->
         "Body": body,
         "NumMedia": "0",
     }
+    if body is None:
+        del params["Body"]
     headers = {}
     if sign:
         headers["X-Twilio-Signature"] = RequestValidator(AUTH).compute_signature(
@@ -241,6 +245,9 @@ def test_empty_message_gets_a_clear_answer(stack: Stack) -> None:
     phone = "+447700900002"
     before = sent_count(stack, phone)
     assert send_sms(stack, phone, "   ").status_code == 200
+    assert any("no words" in r for r in replies_to(stack, phone, before))
+    before = sent_count(stack, phone)
+    assert send_sms(stack, phone, None).status_code == 200  # no Body field at all (e.g. MMS)
     assert any("no words" in r for r in replies_to(stack, phone, before))
 
 
