@@ -1,0 +1,131 @@
+"""The safety detector's rules engine: lexicon matching plus context rules (negation, hypothetical,
+historical, experiencer), in the manner of NegEx/ConText. Pure Python over a lexicon kept as data
+(`data/safety/lexicon.yml`), so it can be tested and benchmarked on its own; the Rasa NLU component
+wraps it and adds the `safety` property to every parse.
+
+Clinical safety first: a negated, hypothetical or historical mention lowers a concern to `none`,
+except a suicide or self-harm mention, which never drops below `routine`."""
+
+import re
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+LEXICON = Path(__file__).resolve().parents[2] / "data" / "safety" / "lexicon.yml"
+SEVERITY_RANK = {"none": 0, "routine": 1, "urgent": 2, "emergency": 3}
+NEVER_CLEARED = {"suicide_self_harm"}
+_CLAUSE_BREAK = re.compile(r"[.!?;,\n]+|\bbut\b", re.IGNORECASE)
+
+
+def normalise(text: str) -> str:
+    text = text.lower().replace("\u2019", "'").replace("'", "")
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+
+
+def _words(pattern: str) -> re.Pattern[str]:
+    return re.compile(rf"\b(?:{pattern})\b")
+
+
+@dataclass(frozen=True)
+class Concern:
+    category: str
+    severity: str
+    text: str
+    experiencer: str  # "patient" (the writer) or "other"
+    negated: bool
+    hypothetical: bool = False
+    historical: bool = False
+
+
+@dataclass(frozen=True)
+class _Entry:
+    category: str
+    severity: str
+    pattern: re.Pattern[str]
+
+
+class SafetyRules:
+    def __init__(self, lexicon: dict[str, Any]) -> None:
+        self.entries = [
+            _Entry(group["category"], group["severity"], _words(p))
+            for group in lexicon["concerns"]
+            for p in group["patterns"]
+        ]
+        context = lexicon["context"]
+        self.negation_window = int(context["negation_window"])
+        self.negation = [_words(p) for p in context["negation"]]
+        self.hypothetical = [_words(p) for p in context["hypothetical"]]
+        self.historical = [_words(p) for p in context["historical"]]
+        self.other = [_words(p) for p in context["other_experiencer"]]
+        self.idioms = [_words(p) for p in lexicon["idioms"]]
+
+    def _clause_concerns(self, clause: str) -> list[Concern]:
+        for idiom in self.idioms:
+            clause = idiom.sub(" ", clause)
+        clause = " ".join(clause.split())
+        found: dict[tuple[str, int], Concern] = {}
+        other = any(p.search(clause) for p in self.other)
+        historical = any(p.search(clause) for p in self.historical)
+        for entry in self.entries:
+            for match in entry.pattern.finditer(clause):
+                before = clause[: match.start()]
+                window = " ".join(before.split()[-self.negation_window :])
+                negated = any(p.search(window) for p in self.negation)
+                hypothetical = any(p.search(before) for p in self.hypothetical)
+                severity = entry.severity
+                if negated or hypothetical or historical:
+                    severity = "routine" if entry.category in NEVER_CLEARED else "none"
+                key = (entry.category, match.start())
+                concern = Concern(
+                    category=entry.category,
+                    severity=severity,
+                    text=match.group(0),
+                    experiencer="other" if other else "patient",
+                    negated=negated,
+                    hypothetical=hypothetical,
+                    historical=historical,
+                )
+                current = found.get(key)
+                if current is None or SEVERITY_RANK[severity] > SEVERITY_RANK[current.severity]:
+                    found[key] = concern
+        return list(found.values())
+
+    def detect(self, text: str) -> dict[str, Any]:
+        """The contract's `safety` property: overall severity and the concerns behind it."""
+        concerns: list[Concern] = []
+        for raw_clause in _CLAUSE_BREAK.split(text or ""):
+            clause = normalise(raw_clause)
+            if clause:
+                concerns.extend(self._clause_concerns(clause))
+        # One concern per category: the most severe mention.
+        best: dict[str, Concern] = {}
+        for concern in concerns:
+            held = best.get(concern.category)
+            # The most severe mention; on a tie, the longest (it says the most).
+            if held is None or (SEVERITY_RANK[concern.severity], len(concern.text)) > (
+                SEVERITY_RANK[held.severity],
+                len(held.text),
+            ):
+                best[concern.category] = concern
+        kept = sorted(best.values(), key=lambda c: -SEVERITY_RANK[c.severity])
+        severity = kept[0].severity if kept else "none"
+        return {
+            "severity": severity,
+            "concerns": [
+                {
+                    k: v
+                    for k, v in asdict(c).items()
+                    if k in ("category", "severity", "text", "experiencer", "negated")
+                }
+                for c in kept
+                if c.severity != "none" or c.negated
+            ],
+        }
+
+
+@lru_cache
+def load_rules(path: Path = LEXICON) -> SafetyRules:
+    return SafetyRules(yaml.safe_load(path.read_text(encoding="utf-8")))

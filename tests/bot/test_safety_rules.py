@@ -1,0 +1,106 @@
+"""The safety rules engine against labelled sets kept as data, and its context rules one by one."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.nlu.safety_rules import SEVERITY_RANK, load_rules, normalise
+
+EVAL = Path(__file__).resolve().parents[2] / "data" / "safety" / "eval"
+
+
+def labelled(name: str) -> list[tuple[str, str, str]]:
+    rows = []
+    for line in (EVAL / name).read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            severity, category, text = line.split("\t")
+            rows.append((severity, category, text))
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("severity", "category", "text"), labelled("tuning.tsv") + labelled("heldout.tsv")
+)
+def test_labelled_examples(severity: str, category: str, text: str) -> None:
+    result = load_rules().detect(text)
+    assert result["severity"] == severity, result
+    if severity != "none":
+        assert category in [c["category"] for c in result["concerns"]], result
+
+
+def test_every_category_is_in_the_lexicon() -> None:
+    categories = {e.category for e in load_rules().entries}
+    assert categories == {
+        "suicide_self_harm",
+        "chest_pain",
+        "stroke",
+        "breathing",
+        "collapse",
+        "fall",
+        "bleeding",
+        "seizure",
+        "allergic_reaction",
+        "overdose_medication",
+        "safeguarding",
+        "carer_crisis",
+        "confusion",
+        "mental_distress",
+    }
+
+
+def test_output_matches_the_contract() -> None:
+    result = load_rules().detect("crushing pain in my chest")
+    assert result["severity"] == "emergency"
+    [concern] = result["concerns"]
+    assert concern == {
+        "category": "chest_pain",
+        "severity": "emergency",
+        "text": "crushing pain in my chest",
+        "experiencer": "patient",
+        "negated": False,
+    }
+    assert result["severity"] == max(
+        (c["severity"] for c in result["concerns"]), key=SEVERITY_RANK.__getitem__
+    )
+
+
+@pytest.mark.parametrize(
+    "text", ["I'm not suicidal", "i would never kill myself", "what if I wanted to kill myself"]
+)
+def test_negation_never_silently_clears_suicide(text: str) -> None:
+    result = load_rules().detect(text)
+    assert result["severity"] == "routine"
+    assert result["concerns"][0]["category"] == "suicide_self_harm"
+
+
+def test_negation_is_marked_and_lowers_other_concerns() -> None:
+    result = load_rules().detect("no chest pain today")
+    assert result["severity"] == "none"
+    assert result["concerns"][0]["negated"] is True
+
+
+def test_a_carer_report_is_about_someone_else() -> None:
+    [concern] = load_rules().detect("mum fell and can't get up")["concerns"]
+    assert concern["experiencer"] == "other"
+    assert concern["category"] == "fall"
+
+
+def test_a_later_clause_is_not_negated_by_an_earlier_one() -> None:
+    assert (
+        load_rules().detect("I'm not sure what happened, he collapsed")["severity"] == "emergency"
+    )
+
+
+@pytest.mark.parametrize(
+    "text", ["I'm dying for a cuppa", "this weather is killing me", "I nearly died laughing"]
+)
+def test_idioms_are_not_concerns(text: str) -> None:
+    assert load_rules().detect(text)["severity"] == "none"
+
+
+def test_empty_and_odd_input() -> None:
+    rules = load_rules()
+    assert rules.detect("")["severity"] == "none"
+    assert rules.detect("🙂🙂🙂")["severity"] == "none"
+    assert rules.detect("x" * 5000)["severity"] == "none"
+    assert normalise("I CAN’T breathe!!") == "i cant breathe"
