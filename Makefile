@@ -9,7 +9,7 @@ BOT_PY := $(BOT_VENV)/bin/python
 BACKEND_PY := $(BACKEND_VENV)/bin/python
 PIP_FLAGS := --disable-pip-version-check -q
 
-.PHONY: help setup setup-backend setup-bot db train run test test-backend test-bot validate test-stories test-e2e lint clean
+.PHONY: help setup setup-backend setup-bot db train run test test-backend test-bot validate test-stories test-e2e bench-safety lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -59,6 +59,9 @@ validate: setup-bot ## rasa data validate --fail-on-warnings
 test-stories: train ## test stories, failing on any prediction error
 	$(BOT_VENV)/bin/rasa test core --stories tests/stories --model "$$(cat models/CURRENT)" \
 	  --fail-on-prediction-errors --out var/results --quiet
+
+bench-safety: setup-bot ## the safety detector's figures on the labelled sets
+	$(BOT_PY) -m bot.nlu.safety_benchmark
 
 test-e2e: setup-backend train ## starts backend, sandbox, action server and Rasa; texts them
 	BOT_VENV=$(BOT_VENV) $(BACKEND_PY) -m pytest tests/e2e -q -p no:cacheprovider

@@ -1,0 +1,61 @@
+"""Print the safety detector's figures on the project's labelled sets.
+
+Run: `make bench-safety`. Flag recall: emergency and urgent messages flagged at least urgent.
+Emergency recall: emergencies flagged emergency. Precision and false-alarm rate count a flag as
+urgent or emergency; a false alarm is a flag on a message labelled routine or none."""
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from bot.nlu.safety_rules import SEVERITY_RANK, load_rules
+
+EVAL = Path(__file__).resolve().parents[2] / "data" / "safety" / "eval"
+
+
+def read(path: Path) -> list[tuple[str, str]]:
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            severity, _category, text = line.split("\t")
+            rows.append((severity, text))
+    return rows
+
+
+def figures(rows: list[tuple[str, str]]) -> dict[str, float]:
+    rules = load_rules()
+    timings, predicted = [], []
+    for _, text in rows:
+        start = time.perf_counter()
+        predicted.append(rules.detect(text)["severity"])
+        timings.append((time.perf_counter() - start) * 1000)
+    flagged = [SEVERITY_RANK[p] >= SEVERITY_RANK["urgent"] for p in predicted]
+    serious = [SEVERITY_RANK[s] >= SEVERITY_RANK["urgent"] for s, _ in rows]
+    tp = sum(f and s for f, s in zip(flagged, serious, strict=True))
+    emergencies = [p for (s, _), p in zip(rows, predicted, strict=True) if s == "emergency"]
+    calm = sum(not s for s in serious)
+    false_alarms = sum(f and not s for f, s in zip(flagged, serious, strict=True))
+    return {
+        "messages": len(rows),
+        "flag_recall": tp / max(1, sum(serious)),
+        "emergency_recall": sum(p == "emergency" for p in emergencies) / max(1, len(emergencies)),
+        "precision": tp / max(1, sum(flagged)),
+        "false_alarm_rate": false_alarms / max(1, calm),
+        "p95_ms": statistics.quantiles(timings, n=20)[-1] if len(timings) > 1 else timings[0],
+    }
+
+
+def main() -> int:
+    for name in ("tuning.tsv", "heldout.tsv"):
+        f = figures(read(EVAL / name))
+        print(
+            f"{name:<12} n={f['messages']:<4} flag_recall={f['flag_recall']:.3f} "
+            f"emergency_recall={f['emergency_recall']:.3f} precision={f['precision']:.3f} "
+            f"false_alarm_rate={f['false_alarm_rate']:.3f} p95={f['p95_ms']:.2f}ms"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
