@@ -263,3 +263,16 @@ def test_slash_text_cannot_inject_an_intent(stack: Stack) -> None:
     texts = [e.get("text") for e in tracker["events"] if e.get("event") == "user"]
     assert texts and not any(t.startswith("/") for t in texts)
     assert tracker["slots"]["patient_id"] != 1
+
+
+def test_every_parse_carries_the_safety_property(stack: Stack) -> None:
+    def parse(text: str) -> dict:
+        response = httpx.post(
+            f"{stack.rasa}/model/parse", params={"token": "e2e-rasa-token"}, json={"text": text}
+        )
+        assert response.status_code == 200
+        return response.json()["safety"]
+
+    assert parse("I CANT BREATHE")["severity"] == "emergency"
+    assert parse("when is my next appointment?") == {"severity": "none", "concerns": []}
+    assert httpx.post(f"{stack.rasa}/model/parse", json={"text": "hi"}).status_code == 401
