@@ -41,15 +41,15 @@ class ActionTellNextAppointment(Action):
         patient_id = tracker.get_slot("patient_id")
         if tracker.get_slot("identity_status") != "known" or patient_id is None:
             # Not identified yet (or the backend was down at session start): ask again.
-            events = await identify(tracker.sender_id, client)
-            status = next(e["value"] for e in events if e.get("name") == "identity_status")
-            if status == "unknown":
+            identity = await identify(tracker.sender_id, client)
+            events = identity.events
+            if identity.status == "unknown":
                 dispatcher.utter_message(response="utter_unknown_number")
                 return events
-            if status == "unavailable":
+            if identity.status == "unavailable":
                 dispatcher.utter_message(response="utter_backend_unavailable")
                 return events
-            patient_id = next(e["value"] for e in events if e.get("name") == "patient_id")
+            patient_id = identity.patient_id
         try:
             appointment = await client.next_appointment(int(patient_id))
         except BackendError:

@@ -1,6 +1,7 @@
 """Session start: find out who is texting before anything is disclosed."""
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -12,25 +13,41 @@ from actions.clients.backend import BackendClient, BackendError
 logger = logging.getLogger(__name__)
 
 
-async def identify(sender_id: str, client: BackendClient | None = None) -> list[EventType]:
-    """Slots saying who the sender is: a known patient, an unknown number, or unknown for now
-    because the backend could not be asked."""
+@dataclass(frozen=True)
+class Identity:
+    """Who the sender is: a known patient, an unknown number, or not known for now because the
+    backend could not be asked ("unavailable"); `events` set the matching slots."""
+
+    status: str
+    patient_id: int | None
+    events: list[EventType]
+
+
+async def identify(sender_id: str, client: BackendClient | None = None) -> Identity:
     try:
         patient = await (client or BackendClient()).find_patient_by_phone(sender_id)
     except BackendError:
         logger.exception("backend unreachable while identifying a sender")
-        return [SlotSet("identity_status", "unavailable")]
+        return Identity("unavailable", None, [SlotSet("identity_status", "unavailable")])
     if patient is None:
-        return [
-            SlotSet("identity_status", "unknown"),
-            SlotSet("patient_id", None),
-            SlotSet("patient_first_name", None),
-        ]
-    return [
-        SlotSet("identity_status", "known"),
-        SlotSet("patient_id", patient.id),
-        SlotSet("patient_first_name", patient.given_name),
-    ]
+        return Identity(
+            "unknown",
+            None,
+            [
+                SlotSet("identity_status", "unknown"),
+                SlotSet("patient_id", None),
+                SlotSet("patient_first_name", None),
+            ],
+        )
+    return Identity(
+        "known",
+        patient.id,
+        [
+            SlotSet("identity_status", "known"),
+            SlotSet("patient_id", patient.id),
+            SlotSet("patient_first_name", patient.given_name),
+        ],
+    )
 
 
 class ActionSessionStart(Action):
@@ -41,8 +58,9 @@ class ActionSessionStart(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         events: list[EventType] = [SessionStarted()]
-        events.extend(await identify(tracker.sender_id))
-        if any(e.get("name") == "identity_status" and e.get("value") == "unknown" for e in events):
+        identity = await identify(tracker.sender_id)
+        events.extend(identity.events)
+        if identity.status == "unknown":
             dispatcher.utter_message(response="utter_unknown_number")
         events.append(ActionExecuted("action_listen"))
         return events

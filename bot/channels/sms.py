@@ -55,6 +55,12 @@ class TwilioSender(OutputChannel):
             )
 
 
+@lru_cache
+def twilio_sender() -> TwilioSender:
+    """One Twilio client per process, built on first use."""
+    return TwilioSender(get_settings())
+
+
 class SMSInput(InputChannel):
     @classmethod
     def name(cls) -> str:
@@ -86,7 +92,7 @@ class SMSInput(InputChannel):
             if not sender:
                 return response.json({"detail": "missing_from"}, status=400)
             text = neutralise(params.get("Body", ""))[: settings.max_inbound_chars]
-            out = TwilioSender(settings)
+            out = twilio_sender()
             if not text:
                 await out.send_text_message(sender, channel_replies()["empty_message"])
                 return response.text(EMPTY_TWIML, content_type="text/xml")
