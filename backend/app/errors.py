@@ -36,6 +36,11 @@ class Forbidden(DomainError):
     detail = "forbidden"
 
 
+class Conflict(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    detail = "conflict"
+
+
 class InvalidInput(DomainError):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     detail = "invalid_input"

@@ -1,23 +1,46 @@
 """The caseload backend: FastAPI app factory."""
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, FastAPI, status
 
-from backend.app.api.routes import auth, patients
+from backend.app.api.routes import auth, escalations, patients
+from backend.app.core.config import get_settings
+from backend.app.core.db import get_sessionmaker
 from backend.app.errors import install_error_handlers
+from backend.app.notifier import Notifier
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings = get_settings()
+    task = None
+    if settings.notifier_enabled:
+        app.state.notifier = Notifier(settings, get_sessionmaker())
+        task = asyncio.create_task(app.state.notifier.run(), name="notifier")
+    yield
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def create_app() -> FastAPI:
     app = FastAPI(
         title="Care coordination backend",
         version="0.1.0",
-        description="Caseload, appointments and audit for the care coordination assistant.",
+        description="Caseload, appointments, escalations and audit for the care coordination "
+        "assistant.",
+        lifespan=lifespan,
     )
     install_error_handlers(app)
     api = APIRouter(prefix="/api/v1")
     api.include_router(auth.router)
     api.include_router(patients.router)
+    api.include_router(escalations.router)
     app.include_router(api)
 
     @app.get("/health", status_code=status.HTTP_200_OK, tags=["health"])

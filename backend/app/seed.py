@@ -186,6 +186,9 @@ def seed(session: Session, *, now: datetime | None = None) -> bool:
         Staff(email=e, full_name=n, job_title=t, role=r, phone=p, hashed_password=password)
         for e, n, t, r, p in STAFF
     ]
+    # One clinician is on duty: they take concerns from unknown senders.
+    for member in staff:
+        member.is_on_duty = member.email == "clinician3@example.org"
     session.add_all(staff)
     session.flush()
     coordinators = [s for s in staff if s.role == "coordinator"]

@@ -17,6 +17,7 @@ def test_production_accepts_real_secrets() -> None:
         secret_key="x" * 40,
         service_token="y" * 40,
         demo_password="z" * 20,
+        twilio_auth_token="t" * 32,
         _env_file=None,
     )
     assert settings.environment == "production"

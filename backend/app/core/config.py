@@ -14,6 +14,8 @@ DEMO_SECRETS = {
     "secret_key": "demo-secret-key-change-me-0123456789abcdef",
     "service_token": "demo-service-token-change-me",
     "demo_password": "demo-password-change-me",
+    # The SMS sandbox's token: production talks to Twilio with real credentials.
+    "twilio_auth_token": "sandbox-auth-token",
 }
 
 
@@ -34,6 +36,18 @@ class Settings(BaseSettings):
 
     timezone: str = "Europe/London"
     public_base_url: str = "http://127.0.0.1:8000"
+
+    # Outbound SMS (clinician alerts). The demo points at the SMS sandbox; unset TWILIO_API_BASE
+    # to talk to Twilio itself.
+    twilio_account_sid: str = "ACsandbox0000000000000000000000000"
+    twilio_auth_token: str = DEMO_SECRETS["twilio_auth_token"]
+    twilio_api_base: str | None = "http://127.0.0.1:8001"
+    sms_from_number: str = "+447700900999"
+    # The notifier drains the outbox inside the backend process.
+    notifier_enabled: bool = True
+    notifier_interval_seconds: float = 5.0
+    notifier_max_attempts: int = 8
+    notifier_max_backoff_seconds: float = 600.0
 
     @model_validator(mode="after")
     def _no_demo_secrets_in_production(self) -> "Settings":

@@ -3,6 +3,7 @@
 from backend.app.models.audit import AuditEvent
 from backend.app.models.base import Base
 from backend.app.models.care import Appointment, Carer, CarerConsent, Patient
+from backend.app.models.escalation import Escalation, EscalationNote, OutboxMessage
 from backend.app.models.staff import Staff, StaffRole
 
 __all__ = [
@@ -11,6 +12,9 @@ __all__ = [
     "Base",
     "Carer",
     "CarerConsent",
+    "Escalation",
+    "EscalationNote",
+    "OutboxMessage",
     "Patient",
     "Staff",
     "StaffRole",

@@ -24,4 +24,7 @@ class Staff(Base):
     phone: Mapped[str | None] = mapped_column(String(20))
     hashed_password: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The duty clinician takes safety concerns from unknown senders and from patients with no
+    # named clinician.
+    is_on_duty: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
