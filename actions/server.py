@@ -16,6 +16,12 @@ def build_app(token: str):  # type: ignore[no-untyped-def]
         raise SystemExit("ACTION_SERVER_TOKEN is not set: the action server refuses to start open")
     app = create_app("actions", cors_origins=[])
 
+    @app.after_server_start
+    async def _start_retries(app, _loop):  # type: ignore[no-untyped-def]
+        from actions.safety import retry_forever
+
+        app.add_task(retry_forever(), name="escalation-retries")
+
     @app.on_request
     async def _require_token(request: Request):  # type: ignore[no-untyped-def]
         if request.path == "/health":

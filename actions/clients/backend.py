@@ -76,6 +76,17 @@ class BackendClient:
         except (KeyError, TypeError, ValueError) as exc:
             raise BackendError(f"patient lookup: unreadable answer ({exc})") from exc
 
+    async def raise_escalation(self, payload: dict[str, object]) -> None:
+        """Idempotent on `source_message_id`: 201 new, 200 already recorded."""
+        from actions.outbox import Rejected
+
+        response = await self._request("POST", "/api/v1/escalations", json=payload)
+        if response.status_code in (200, 201):
+            return
+        if 400 <= response.status_code < 500 and response.status_code not in (401, 408, 429):
+            raise Rejected(f"escalation: HTTP {response.status_code} {response.text[:200]}")
+        raise BackendError(f"escalation: HTTP {response.status_code}")
+
     async def next_appointment(self, patient_id: int) -> Appointment | None:
         response = await self._request(
             "GET",

@@ -5,6 +5,7 @@ with "/" is neutralised so a texter cannot inject an intent; empty bodies get a 
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from pathlib import Path
@@ -61,6 +62,21 @@ def twilio_sender() -> TwilioSender:
     return TwilioSender(get_settings())
 
 
+_SEEN: "OrderedDict[str, None]" = OrderedDict()
+_SEEN_MAX = 10_000
+
+
+def _already_seen(sid: str) -> bool:
+    """Twilio retries a webhook it thinks failed. Per process and bounded; the backend's
+    escalations are idempotent on MessageSid whatever happens here."""
+    if sid in _SEEN:
+        return True
+    _SEEN[sid] = None
+    if len(_SEEN) > _SEEN_MAX:
+        _SEEN.popitem(last=False)
+    return False
+
+
 class SMSInput(InputChannel):
     @classmethod
     def name(cls) -> str:
@@ -91,6 +107,10 @@ class SMSInput(InputChannel):
             sender = params.get("From", "").strip()
             if not sender:
                 return response.json({"detail": "missing_from"}, status=400)
+            sid = params.get("MessageSid", "")
+            if sid and _already_seen(sid):
+                # Twilio retried a webhook we already took: answer it, do not run it twice.
+                return response.text(EMPTY_TWIML, content_type="text/xml")
             text = neutralise(params.get("Body", ""))[: settings.max_inbound_chars]
             out = twilio_sender()
             if not text:

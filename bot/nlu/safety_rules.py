@@ -7,7 +7,7 @@ Clinical safety first: a negated, hypothetical or historical mention lowers a co
 except a suicide or self-harm mention, which never drops below `routine`."""
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,7 @@ class SafetyRules:
         context = lexicon["context"]
         self.negation_window = int(context["negation_window"])
         self.negation = [_words(p) for p in context["negation"]]
+        self.post_negation = [_words(p) for p in context.get("post_negation", [])]
         self.hypothetical = [_words(p) for p in context["hypothetical"]]
         self.historical = [_words(p) for p in context["historical"]]
         self.other = [_words(p) for p in context["other_experiencer"]]
@@ -73,7 +74,10 @@ class SafetyRules:
             for match in entry.pattern.finditer(clause):
                 before = clause[: match.start()]
                 window = " ".join(before.split()[-self.negation_window :])
-                negated = any(p.search(window) for p in self.negation)
+                after = " ".join(clause[match.end() :].split()[:3])
+                negated = any(p.search(window) for p in self.negation) or any(
+                    p.search(after) for p in self.post_negation
+                )
                 hypothetical = any(p.search(before) for p in self.hypothetical)
                 severity = entry.severity
                 if negated or hypothetical or historical:
@@ -110,6 +114,12 @@ class SafetyRules:
                 len(held.text),
             ):
                 best[concern.category] = concern
+        # Red flags add up: two distinct urgent concerns in one message are treated as an
+        # emergency (e.g. a head injury and now drowsy; heavy bleeding and feeling faint).
+        urgent = [c for c in best.values() if c.severity == "urgent"]
+        if len(urgent) >= 2 and not any(c.severity == "emergency" for c in best.values()):
+            for c in urgent:
+                best[c.category] = replace(c, severity="emergency")
         kept = sorted(best.values(), key=lambda c: -SEVERITY_RANK[c.severity])
         severity = kept[0].severity if kept else "none"
         return {

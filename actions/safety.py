@@ -1,0 +1,129 @@
+"""Raise a safety concern: the reply with 999 / 111 / crisis lines has already gone (a domain
+response, sent by Rasa even when this server is down). Here the concern is stored durably, sent to
+the backend as an escalation (assigned there to the named clinician, who is alerted by SMS), and
+the user gets what to do meanwhile. A backend that is down changes nothing for the user: the
+outbox keeps the escalation and the retry loop delivers it when the backend is back."""
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.clients.backend import BackendClient
+from actions.outbox import EscalationOutbox, Pending
+from actions.settings import REPO_ROOT, get_settings
+
+logger = logging.getLogger(__name__)
+
+REPLIES = REPO_ROOT / "data" / "replies" / "safety.yml"
+TRANSCRIPT_LINES = 12
+SEVERITY_RANK = {"none": 0, "routine": 1, "urgent": 2, "emergency": 3}
+
+
+@lru_cache
+def meanwhile_advice(path: Path = REPLIES) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@lru_cache
+def outbox() -> EscalationOutbox:
+    settings = get_settings()
+    return EscalationOutbox(
+        settings.escalation_outbox_path, settings.escalation_max_backoff_seconds
+    )
+
+
+def _last_user_event(tracker: Tracker) -> dict[str, Any]:
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return event
+    return {}
+
+
+def transcript(tracker: Tracker, limit: int = TRANSCRIPT_LINES) -> list[dict[str, Any]]:
+    lines = []
+    for event in tracker.events:
+        kind = event.get("event")
+        if kind in ("user", "bot") and event.get("text"):
+            at = event.get("timestamp")
+            lines.append(
+                {
+                    "speaker": "user" if kind == "user" else "bot",
+                    "text": str(event["text"])[:2000],
+                    "at": datetime.fromtimestamp(at, timezone.utc).isoformat() if at else None,
+                }
+            )
+    return lines[-limit:]
+
+
+def escalation_payload(tracker: Tracker) -> dict[str, Any] | None:
+    """What the backend needs, from the message that raised the concern. None if the message
+    carries no concern (the action was reached some other way)."""
+    event = _last_user_event(tracker)
+    parse = event.get("parse_data") or {}
+    safety = parse.get("safety") or {}
+    concerns = [c for c in safety.get("concerns", []) if c.get("severity") != "none"]
+    severity = safety.get("severity", "none")
+    if severity == "none" or not concerns:
+        return None
+    top = max(concerns, key=lambda c: SEVERITY_RANK[c["severity"]])
+    channel = event.get("input_channel") or "rest"
+    status = tracker.get_slot("identity_status")
+    at = event.get("timestamp")
+    return {
+        # Twilio's MessageSid on SMS: the same inbound message twice is one escalation.
+        "source_message_id": event.get("message_id") or f"{tracker.sender_id}:{at}",
+        "conversation_id": tracker.sender_id,
+        "channel": channel if channel in ("sms", "webchat") else "rest",
+        "patient_id": tracker.get_slot("patient_id") if status == "known" else None,
+        "sender_phone": tracker.sender_id if channel == "sms" else None,
+        "sender_role": {"known": "patient", "unknown": "unknown"}.get(status or ""),
+        "severity": severity,
+        "category": top["category"],
+        "concerns": concerns,
+        "message": str(event.get("text") or "")[:2000],
+        "transcript": transcript(tracker),
+        "received_at": datetime.fromtimestamp(at, timezone.utc).isoformat() if at else None,
+    }
+
+
+class ActionRaiseSafetyConcern(Action):
+    def name(self) -> str:
+        return "action_raise_safety_concern"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        payload = escalation_payload(tracker)
+        if payload is None:
+            return []
+        if payload["severity"] == "emergency":
+            advice = meanwhile_advice()
+            dispatcher.utter_message(
+                text=advice["emergency"].get(payload["category"], advice["default"])
+            )
+        box = outbox()
+        # Persist first; then one prompt attempt (the retry loop does the rest).
+        key = payload["source_message_id"]
+        if box.put(key, payload):
+            await box.deliver(Pending(key, payload, 0), BackendClient().raise_escalation)
+        return [SlotSet("safety_concern_open", True)]
+
+
+async def retry_forever(interval: float | None = None) -> None:
+    """Deliver what is waiting, every few seconds, for as long as the action server runs."""
+    settings = get_settings()
+    client = BackendClient()
+    while True:
+        try:
+            await outbox().deliver_due(client.raise_escalation)
+        except Exception:  # noqa: BLE001 - never let the loop die
+            logger.exception("escalation retry pass failed")
+        await asyncio.sleep(interval or settings.escalation_retry_seconds)
