@@ -29,7 +29,14 @@ def _payload(**overrides: object) -> dict[str, object]:
             }
         ],
         "message": "I have crushing pain in my chest",
-        "transcript": [{"speaker": "user", "text": "I have crushing pain in my chest"}],
+        "transcript": [
+            {
+                "speaker": "user",
+                "text": "I have crushing pain in my chest",
+                "at": "2026-11-29T02:14:00+00:00",
+            }
+        ],
+        "received_at": "2026-11-29T02:14:00Z",
     }
     body.update(overrides)
     return body
@@ -59,6 +66,8 @@ def test_emergency_is_assigned_to_the_named_clinician_and_alerts_them_without_de
     assert body["assignment_reason"] == "named_clinician"
     assert body["status"] == "open"
     assert body["reference"].startswith("ESC-")
+    assert body["received_at"].startswith("2026-11-29T02:14:00")
+    assert body["transcript"][0]["at"] == "2026-11-29T02:14:00Z"
 
     alerts = list(seeded.scalars(select(OutboxMessage)))
     assert len(alerts) == 1

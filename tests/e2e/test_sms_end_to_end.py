@@ -75,16 +75,36 @@ class Stack:
             "SMS_WEBHOOK_PUBLIC_URL": self.webhook,
             "TRACKER_DB_DIALECT": "sqlite",
             "TRACKER_DB": str(tmp / "tracker.db"),
+            "PUBLIC_BASE_URL": "https://console.example.org",
+            "NOTIFIER_INTERVAL_SECONDS": "1",
+            "ESCALATION_OUTBOX_PATH": str(tmp / "actions-outbox.db"),
+            "ESCALATION_RETRY_SECONDS": "1",
+            "ESCALATION_MAX_BACKOFF_SECONDS": "2",
         }
         self.procs: list[subprocess.Popen] = []
+        self.named: dict[str, subprocess.Popen] = {}
         self.logs = tmp
 
+    def backend_command(self) -> list[str]:
+        port = self.backend.rsplit(":", 1)[1]
+        return [sys.executable, "-m", "uvicorn", "backend.app.main:app", "--port", port]
 
-def _start(stack: Stack, name: str, args: list[str]) -> None:
-    log = open(stack.logs / f"{name}.log", "wb")  # noqa: SIM115 (closed with the process)
-    stack.procs.append(
-        subprocess.Popen(args, cwd=REPO, env=stack.env, stdout=log, stderr=subprocess.STDOUT)
-    )
+    def stop_backend(self) -> None:
+        proc = self.named.pop("backend")
+        self.procs.remove(proc)
+        proc.terminate()
+        proc.wait(timeout=20)
+
+    def start_backend(self) -> None:
+        _start(self, "backend", self.backend_command(), append=True)
+        wait_for(f"{self.backend}/health", self.procs)
+
+
+def _start(stack: Stack, name: str, args: list[str], append: bool = False) -> None:
+    log = open(stack.logs / f"{name}.log", "ab" if append else "wb")  # noqa: SIM115
+    proc = subprocess.Popen(args, cwd=REPO, env=stack.env, stdout=log, stderr=subprocess.STDOUT)
+    stack.procs.append(proc)
+    stack.named[name] = proc
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +124,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     )
     subprocess.run([py, "-m", "backend.app.seed"], cwd=REPO, env=s.env, check=True)
     port = lambda url: url.rsplit(":", 1)[1]  # noqa: E731
-    _start(s, "backend", [py, "-m", "uvicorn", "backend.app.main:app", "--port", port(s.backend)])
+    _start(s, "backend", s.backend_command())
     _start(
         s, "sandbox", [py, "-m", "uvicorn", "backend.sandbox.app:app", "--port", port(s.sandbox)]
     )
@@ -276,3 +296,115 @@ def test_every_parse_carries_the_safety_property(stack: Stack) -> None:
     assert parse("I CANT BREATHE")["severity"] == "emergency"
     assert parse("when is my next appointment?") == {"severity": "none", "concerns": []}
     assert httpx.post(f"{stack.rasa}/model/parse", json={"text": "hi"}).status_code == 401
+
+
+def staff_headers(stack: Stack, email: str = "coordinator@example.org") -> dict[str, str]:
+    token = httpx.post(
+        f"{stack.backend}/api/v1/auth/token", data={"username": email, "password": PASSWORD}
+    ).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def patient_by_phone(stack: Stack, phone: str) -> dict:
+    patients = httpx.get(
+        f"{stack.backend}/api/v1/patients?limit=500", headers=staff_headers(stack)
+    ).json()["data"]
+    return next(p for p in patients if p["phone"] == phone)
+
+
+def clinician_phone(stack: Stack, staff_id: int) -> str:
+    from backend.app.seed import STAFF
+
+    for email, *_rest, phone in STAFF:
+        me = httpx.get(f"{stack.backend}/api/v1/auth/me", headers=staff_headers(stack, email))
+        if me.json()["id"] == staff_id:
+            return phone
+    raise AssertionError(f"no seeded staff member {staff_id}")
+
+
+def open_escalations_for(stack: Stack, patient_id: int, wait: float = 45) -> list[dict]:
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            rows = httpx.get(
+                f"{stack.backend}/api/v1/escalations",
+                params={"status": "open", "patient_id": patient_id},
+                headers=staff_headers(stack),
+                timeout=5,
+            ).json()["data"]
+        except httpx.HTTPError:
+            rows = []
+        if rows:
+            return rows
+        time.sleep(0.5)
+    return []
+
+
+def assert_escalated_and_alerted(stack: Stack, phone: str) -> None:
+    patient = patient_by_phone(stack, phone)
+    rows = open_escalations_for(stack, patient["id"])
+    assert len(rows) == 1, rows
+    escalation = rows[0]
+    assert escalation["severity"] == "emergency"
+    assert escalation["assigned_to_id"] == patient["named_clinician_id"]
+    assert escalation["assignment_reason"] == "named_clinician"
+    alerts = replies_to(stack, clinician_phone(stack, patient["named_clinician_id"]), wait=30)
+    mine = [a for a in alerts if escalation["reference"] in a]
+    assert len(mine) == 1, alerts
+    assert f"https://console.example.org/console/escalations/{escalation['id']}" in mine[0]
+    assert "chest" not in mine[0].lower() and patient["given_name"] not in mine[0]
+
+
+def test_emergency_sms_gets_999_and_reaches_the_named_clinician(stack: Stack) -> None:
+    phone = "+447700900010"
+    response = send_sms(stack, phone, "crushing pain in my chest and i feel sick")
+    assert response.status_code == 200
+    replies = replies_to(stack, phone, wait=30)
+    assert replies and "Call 999 now" in replies[0]
+    assert_escalated_and_alerted(stack, phone)
+    # Saying it was nothing does not close it.
+    before = sent_count(stack, phone)
+    send_sms(stack, phone, "im fine honestly, you misunderstood")
+    assert any("will still check in" in r for r in replies_to(stack, phone, before))
+    patient = patient_by_phone(stack, phone)
+    assert len(open_escalations_for(stack, patient["id"])) == 1
+
+
+def test_the_same_twilio_message_twice_is_one_escalation(stack: Stack) -> None:
+    phone = "+447700900011"
+    params = {
+        "MessageSid": f"SM{time.time_ns():032x}"[:34],
+        "AccountSid": SID,
+        "From": phone,
+        "To": "+447700900999",
+        "Body": "dad has collapsed and wont wake up",
+    }
+    headers = {
+        "X-Twilio-Signature": RequestValidator(AUTH).compute_signature(stack.webhook, params)
+    }
+    for _ in range(2):
+        assert (
+            httpx.post(stack.webhook, data=params, headers=headers, timeout=60).status_code == 200
+        )
+    assert_escalated_and_alerted(stack, phone)
+
+
+def test_backend_down_the_reply_still_goes_and_the_escalation_arrives_once(stack: Stack) -> None:
+    """Fault test: the backend is stopped when the emergency arrives and restarted later."""
+    phone = "+447700900012"
+    patient = patient_by_phone(stack, phone)
+    stack.stop_backend()
+    try:
+        assert (
+            send_sms(stack, phone, "my husband is having a fit and it wont stop").status_code == 200
+        )
+        replies = replies_to(stack, phone, wait=30)
+        assert replies and "Call 999 now" in replies[0]
+        time.sleep(3)  # retries fail meanwhile
+    finally:
+        stack.start_backend()
+    rows = open_escalations_for(stack, patient["id"], wait=60)
+    assert len(rows) == 1
+    assert_escalated_and_alerted(stack, phone)
+    time.sleep(3)  # further retry passes must not duplicate it
+    assert len(open_escalations_for(stack, patient["id"])) == 1

@@ -46,7 +46,8 @@ def raise_escalation(
         session=session,
         actor_type=caller.actor_type,
         actor_id=caller.actor_id,
-        data=body.model_dump(mode="python"),
+        # JSON columns take JSON values; the one time column stays a datetime.
+        data={**body.model_dump(mode="json"), "received_at": body.received_at},
     )
     if created:
         notifier = getattr(request.app.state, "notifier", None)
