@@ -300,3 +300,23 @@ def test_outbox_gives_up_visibly(client: TestClient, seeded: Session, phone: str
         "alerts"
     ]
     assert alerts[0]["status"] == "failed" and alerts[0]["last_error"]
+
+
+def test_a_concern_is_never_refused_for_an_unknown_patient_or_odd_sender(
+    client: TestClient, seeded: Session
+) -> None:
+    stale = client.post(
+        "/api/v1/escalations",
+        json=_payload(patient_id=999999, source_message_id="m-stale"),
+        headers=service_headers(),
+    )
+    assert stale.status_code == 201
+    assert stale.json()["patient_id"] == _patient(seeded).id
+    odd = client.post(
+        "/api/v1/escalations",
+        json=_payload(sender_phone="NHSTRUST", source_message_id="m-odd"),
+        headers=service_headers(),
+    )
+    assert odd.status_code == 201
+    assert odd.json()["patient_id"] is None
+    assert odd.json()["assignment_reason"] == "duty_clinician_unknown_sender"

@@ -57,7 +57,11 @@ class EscalationCreate(BaseModel):
     @field_validator("sender_phone")
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
-        return normalise_phone(value) if value else None
+        # A safety concern is never refused for an odd sender id: keep it unmatched instead.
+        try:
+            return normalise_phone(value) if value else None
+        except ValueError:
+            return None
 
 
 class NotePublic(BaseModel):

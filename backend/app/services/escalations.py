@@ -74,12 +74,12 @@ def raise_escalation(
     if existing is not None:
         return existing, False
 
+    # A safety concern is never refused: an unknown patient id falls back to the sender's phone,
+    # and an unmatched sender goes to the duty clinician.
     patient: Patient | None = None
     if data.get("patient_id") is not None:
         patient = session.get(Patient, data["patient_id"])
-        if patient is None:
-            raise InvalidInput("patient_not_found")
-    elif data.get("sender_phone"):
+    if patient is None and data.get("sender_phone"):
         patient = session.scalar(select(Patient).where(Patient.phone == data["sender_phone"]))
     sender_role = data.get("sender_role") or ("patient" if patient else "unknown")
     if patient is None and sender_role == "patient":
