@@ -299,10 +299,17 @@ def test_every_parse_carries_the_safety_property(stack: Stack) -> None:
 
 
 def staff_headers(stack: Stack, email: str = "coordinator@example.org") -> dict[str, str]:
-    token = httpx.post(
-        f"{stack.backend}/api/v1/auth/token", data={"username": email, "password": PASSWORD}
-    ).json()["access_token"]
-    return {"Authorization": f"Bearer {token}"}
+    # Just after a restart the backend may still be settling: ask a few times, then say why.
+    for _ in range(20):
+        response = httpx.post(
+            f"{stack.backend}/api/v1/auth/token",
+            data={"username": email, "password": PASSWORD},
+            timeout=30,
+        )
+        if response.status_code == 200:
+            return {"Authorization": f"Bearer {response.json()['access_token']}"}
+        time.sleep(1)
+    raise AssertionError(f"staff login failed: {response.status_code} {response.text}")
 
 
 def patient_by_phone(stack: Stack, phone: str) -> dict:
