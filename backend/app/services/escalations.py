@@ -64,13 +64,17 @@ def _alert_body(escalation: Escalation) -> str:
     )
 
 
+def _by_source(session: Session, source_message_id: str) -> Escalation | None:
+    return session.scalar(
+        select(Escalation).where(Escalation.source_message_id == source_message_id)
+    )
+
+
 def raise_escalation(
     *, session: Session, actor_type: str, actor_id: str, data: dict[str, Any]
 ) -> tuple[Escalation, bool]:
     """Record a safety concern. Idempotent on `source_message_id`: returns (escalation, created)."""
-    existing = session.scalar(
-        select(Escalation).where(Escalation.source_message_id == data["source_message_id"])
-    )
+    existing = _by_source(session, data["source_message_id"])
     if existing is not None:
         return existing, False
 
@@ -110,9 +114,7 @@ def raise_escalation(
             session.flush()
     except IntegrityError:
         # Another delivery of the same message won the race: that one stands.
-        existing = session.scalar(
-            select(Escalation).where(Escalation.source_message_id == data["source_message_id"])
-        )
+        existing = _by_source(session, data["source_message_id"])
         if existing is None:
             raise
         return existing, False
