@@ -20,9 +20,33 @@ NEVER_CLEARED = {"suicide_self_harm"}
 _CLAUSE_BREAK = re.compile(r"[.!?;,\n]+|\bbut\b", re.IGNORECASE)
 
 
+_APOSTROPHES = {"'", "\u2019"}
+
+
+def normalise_with_offsets(text: str) -> tuple[str, list[int]]:
+    """Lower case, apostrophes dropped ("can't" -> "cant"), anything else that is not a-z or 0-9
+    turned into one space; with, for each character kept, where it came from in `text`, so a match
+    can be shown in the writer's own words."""
+    chars: list[str] = []
+    offsets: list[int] = []
+    for index, char in enumerate(text):
+        if char in _APOSTROPHES:
+            continue
+        lower = char.lower()
+        if "a" <= lower <= "z" or "0" <= lower <= "9":
+            chars.append(lower)
+            offsets.append(index)
+        elif chars and chars[-1] != " ":
+            chars.append(" ")
+            offsets.append(index)
+    if chars and chars[-1] == " ":
+        chars.pop()
+        offsets.pop()
+    return "".join(chars), offsets
+
+
 def normalise(text: str) -> str:
-    text = text.lower().replace("\u2019", "'").replace("'", "")
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
+    return normalise_with_offsets(text)[0]
 
 
 def _words(pattern: str) -> re.Pattern[str]:
@@ -63,10 +87,11 @@ class SafetyRules:
         self.other = [_words(p) for p in context["other_experiencer"]]
         self.idioms = [_words(p) for p in lexicon["idioms"]]
 
-    def _clause_concerns(self, clause: str) -> list[Concern]:
+    def _clause_concerns(self, raw: str) -> list[Concern]:
+        clause, offsets = normalise_with_offsets(raw)
+        # Idioms are blanked out, keeping every other character where it was.
         for idiom in self.idioms:
-            clause = idiom.sub(" ", clause)
-        clause = " ".join(clause.split())
+            clause = idiom.sub(lambda m: " " * len(m.group(0)), clause)
         found: dict[tuple[str, int], Concern] = {}
         other = any(p.search(clause) for p in self.other)
         historical = any(p.search(clause) for p in self.historical)
@@ -86,7 +111,7 @@ class SafetyRules:
                 concern = Concern(
                     category=entry.category,
                     severity=severity,
-                    text=match.group(0),
+                    text=raw[offsets[match.start()] : offsets[match.end() - 1] + 1],
                     experiencer="other" if other else "patient",
                     negated=negated,
                     hypothetical=hypothetical,
@@ -101,9 +126,7 @@ class SafetyRules:
         """The contract's `safety` property: overall severity and the concerns behind it."""
         concerns: list[Concern] = []
         for raw_clause in _CLAUSE_BREAK.split(text or ""):
-            clause = normalise(raw_clause)
-            if clause:
-                concerns.extend(self._clause_concerns(clause))
+            concerns.extend(self._clause_concerns(raw_clause))
         # One concern per category: the most severe mention.
         best: dict[str, Concern] = {}
         for concern in concerns:

@@ -123,3 +123,10 @@ def test_empty_and_odd_input() -> None:
     assert rules.detect("🙂🙂🙂")["severity"] == "none"
     assert rules.detect("x" * 5000)["severity"] == "none"
     assert normalise("I CAN’T breathe!!") == "i cant breathe"
+
+
+def test_concern_text_is_in_the_writers_own_words() -> None:
+    result = load_rules().detect("Dad's COLLAPSED, he won't wake up!")
+    texts = [c["text"] for c in result["concerns"]]
+    assert "COLLAPSED" in texts
+    assert any(t.startswith("won't wake") for t in texts), texts
