@@ -82,13 +82,38 @@ class SafetyRules:
         self.negation_window = int(context["negation_window"])
         self.negation = [_words(p) for p in context["negation"]]
         self.post_negation = [_words(p) for p in context.get("post_negation", [])]
+        self.pseudo_negation = [_words(p) for p in context.get("pseudo_negation", [])]
         self.hypothetical = [_words(p) for p in context["hypothetical"]]
         self.historical = [_words(p) for p in context["historical"]]
         self.other = [_words(p) for p in context["other_experiencer"]]
         self.idioms = [_words(p) for p in lexicon["idioms"]]
+        self.spellings: dict[str, str] = {
+            k.lower(): v.lower() for k, v in (lexicon.get("spellings") or {}).items()
+        }
+
+    def _respell(self, clause: str, offsets: list[int]) -> tuple[str, list[int]]:
+        """Text-speak and common misspellings to standard words ("rn" -> "right now"), each new
+        character pointing at the original word."""
+        if not self.spellings:
+            return clause, offsets
+        chars: list[str] = []
+        where: list[int] = []
+        start = 0
+        for word in clause.split(" "):
+            end = start + len(word)
+            new = self.spellings.get(word, word)
+            if chars:
+                chars.append(" ")
+                where.append(offsets[start - 1])
+            chars.extend(new)
+            where.extend(
+                offsets[start] if i < len(new) - 1 else offsets[end - 1] for i in range(len(new))
+            )
+            start = end + 1
+        return "".join(chars), where
 
     def _clause_concerns(self, raw: str) -> list[Concern]:
-        clause, offsets = normalise_with_offsets(raw)
+        clause, offsets = self._respell(*normalise_with_offsets(raw))
         # Idioms are blanked out, keeping every other character where it was.
         for idiom in self.idioms:
             clause = idiom.sub(lambda m: " " * len(m.group(0)), clause)
@@ -99,6 +124,8 @@ class SafetyRules:
             for match in entry.pattern.finditer(clause):
                 before = clause[: match.start()]
                 window = " ".join(before.split()[-self.negation_window :])
+                for pseudo in self.pseudo_negation:
+                    window = pseudo.sub(" ", window)
                 after = " ".join(clause[match.end() :].split()[:3])
                 negated = any(p.search(window) for p in self.negation) or any(
                     p.search(after) for p in self.post_negation

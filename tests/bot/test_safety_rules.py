@@ -23,6 +23,8 @@ def labelled(name: str) -> list[tuple[str, str, str]]:
 ACCEPTED_OVERCALLS = {
     # "never had one since" is in another clause; clearing across clauses could hide a new fit.
     "had a fit at 17 after a night out, never had one since, do i need to tell DVLA",
+    # Laughter does not clear a symptom: someone in danger may still joke.
+    "cant breathe \U0001f602\U0001f602 the dogs wearing a jumper",
 }
 
 
