@@ -2,38 +2,39 @@
 
 Run: `make bench-safety`. Flag recall: emergency and urgent messages flagged at least urgent.
 Emergency recall: emergencies flagged emergency. Precision and false-alarm rate count a flag as
-urgent or emergency; a false alarm is a flag on a message labelled routine or none."""
+urgent or emergency; a false alarm is a flag on a message labelled routine or none. p95 is the
+time per message of the whole detector (lexicon and model).
+
+The model is trained here on the tuning files only, exactly as `rasa train` does. Held-out A
+(`heldout.tsv`) chose the model's two thresholds; held-out B (`heldout_b.tsv`) is the untouched
+test. "lexicon" lines show the rules alone, for comparison."""
 
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from bot.nlu.safety_model import SafetyModel, combine, read_rows, tuning_rows
 from bot.nlu.safety_rules import SEVERITY_RANK, load_rules
 
 EVAL = Path(__file__).resolve().parents[2] / "data" / "safety" / "eval"
+TARGETS = {"flag_recall": 0.98, "emergency_recall": 0.95, "false_alarm_rate": 0.05, "p95_ms": 5.0}
+
+Detector = Callable[[str], dict[str, Any]]
 
 
-def read(path: Path) -> list[tuple[str, str]]:
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            severity, _category, text = line.split("\t")
-            rows.append((severity, text))
-    return rows
-
-
-def figures(rows: list[tuple[str, str]]) -> dict[str, float]:
-    rules = load_rules()
+def figures(rows: list[tuple[str, str, str]], detect: Detector) -> dict[str, float]:
     timings, predicted = [], []
-    for _, text in rows:
+    for _, _, text in rows:
         start = time.perf_counter()
-        predicted.append(rules.detect(text)["severity"])
+        predicted.append(detect(text)["severity"])
         timings.append((time.perf_counter() - start) * 1000)
     flagged = [SEVERITY_RANK[p] >= SEVERITY_RANK["urgent"] for p in predicted]
-    serious = [SEVERITY_RANK[s] >= SEVERITY_RANK["urgent"] for s, _ in rows]
+    serious = [SEVERITY_RANK[s] >= SEVERITY_RANK["urgent"] for s, _, _ in rows]
     tp = sum(f and s for f, s in zip(flagged, serious, strict=True))
-    emergencies = [p for (s, _), p in zip(rows, predicted, strict=True) if s == "emergency"]
+    emergencies = [p for (s, _, _), p in zip(rows, predicted, strict=True) if s == "emergency"]
     calm = sum(not s for s in serious)
     false_alarms = sum(f and not s for f, s in zip(flagged, serious, strict=True))
     return {
@@ -46,9 +47,6 @@ def figures(rows: list[tuple[str, str]]) -> dict[str, float]:
     }
 
 
-TARGETS = {"flag_recall": 0.98, "emergency_recall": 0.95, "false_alarm_rate": 0.05, "p95_ms": 5.0}
-
-
 def meets(f: dict[str, float]) -> bool:
     return (
         f["flag_recall"] >= TARGETS["flag_recall"]
@@ -59,9 +57,15 @@ def meets(f: dict[str, float]) -> bool:
 
 
 def main() -> int:
-    held_out = {path.stem: read(path) for path in sorted(EVAL.glob("heldout*.tsv"))}
+    rules = load_rules()
+    model = SafetyModel.fit(tuning_rows(EVAL))
+    detectors: dict[str, Detector] = {
+        "lexicon": rules.detect,
+        "detector": lambda text: combine(rules.detect(text), text, model, rules),
+    }
+    held_out = {path.stem: read_rows(path) for path in sorted(EVAL.glob("heldout*.tsv"))}
     sets = {
-        "tuning": [row for path in sorted(EVAL.glob("tuning*.tsv")) for row in read(path)],
+        "tuning": tuning_rows(EVAL),
         **held_out,
         "held-out": [row for rows in held_out.values() for row in rows],
     }
@@ -70,14 +74,16 @@ def main() -> int:
         f"emergency_recall>={TARGETS['emergency_recall']} "
         f"false_alarm_rate<={TARGETS['false_alarm_rate']} p95<={TARGETS['p95_ms']}ms"
     )
-    for name, rows in sets.items():
-        f = figures(rows)
-        print(
-            f"{name:<10} n={f['messages']:<4} flag_recall={f['flag_recall']:.3f} "
-            f"emergency_recall={f['emergency_recall']:.3f} precision={f['precision']:.3f} "
-            f"false_alarm_rate={f['false_alarm_rate']:.3f} p95={f['p95_ms']:.2f}ms "
-            f"targets_met={'yes' if meets(f) else 'NO'}"
-        )
+    for detector_name, detect in detectors.items():
+        for name, rows in sets.items():
+            f = figures(rows, detect)
+            print(
+                f"{detector_name:<8} {name:<10} n={f['messages']:<4} "
+                f"flag_recall={f['flag_recall']:.3f} "
+                f"emergency_recall={f['emergency_recall']:.3f} precision={f['precision']:.3f} "
+                f"false_alarm_rate={f['false_alarm_rate']:.3f} p95={f['p95_ms']:.2f}ms "
+                f"targets_met={'yes' if meets(f) else 'NO'}"
+            )
     return 0
 
 

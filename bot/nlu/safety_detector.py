@@ -1,24 +1,38 @@
 """Rasa NLU component: adds the `safety` property to every parse result (DESIGN.md contract),
 and makes a concern the message's intent, so that the safety rules win over everything else.
 
-The rules are in `bot.nlu.safety_rules` (lexicon as data); this wraps them for the pipeline. It
-trains nothing, so it is cheap to keep in every model. It runs last among the classifiers: the
+Two signals: the rules in `bot.nlu.safety_rules` (lexicon as data, context rules), and a small
+model (`bot.nlu.safety_model`) trained with the assistant from the labelled tuning messages in
+`data/safety/eval/`, which can only raise a severity. It runs last among the classifiers: the
 intent DIET chose stays in `intent_ranking`, below the safety intent.
 
 Only this component decides a safety intent. The safety intents have a few NLU examples so that
 the domain validates; if DIET ever puts one first when the rules found nothing, it is replaced by
 DIET's best other intent."""
 
+import logging
 from typing import Any
 
+import joblib
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.safety_model import (
+    EMERGENCY_THRESHOLD,
+    FLAG_THRESHOLD,
+    SafetyModel,
+    combine,
+    tuning_rows,
+)
 from bot.nlu.safety_rules import load_rules
+
+logger = logging.getLogger(__name__)
+MODEL_FILE = "safety_model.joblib"
 
 SAFETY = "safety"
 SAFETY_INTENTS = ("safety_emergency", "safety_urgent", "safety_mental_health", "safety_routine")
@@ -62,8 +76,24 @@ def _apply(message: Message, safety: dict[str, Any]) -> None:
         message.set(INTENT_RANKING, ranking, add_to_output=True)
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class SafetyDetector(GraphComponent):
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"flag_threshold": FLAG_THRESHOLD, "emergency_threshold": EMERGENCY_THRESHOLD}
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: SafetyModel | None = None,
+    ) -> None:
+        self._config = config
+        self._storage = model_storage
+        self._resource = resource
+        self._model = model
+
     @classmethod
     def create(
         cls,
@@ -72,13 +102,46 @@ class SafetyDetector(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> "SafetyDetector":
-        return cls()
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Fit the second signal on the labelled tuning messages (not Rasa's NLU examples)."""
+        self._model = SafetyModel.fit(
+            tuning_rows(),
+            flag_threshold=self._config["flag_threshold"],
+            emergency_threshold=self._config["emergency_threshold"],
+        )
+        with self._storage.write_to(self._resource) as directory:
+            joblib.dump(self._model, directory / MODEL_FILE)
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "SafetyDetector":
+        try:
+            with model_storage.read_from(resource) as directory:
+                model = joblib.load(directory / MODEL_FILE)
+        except (ValueError, FileNotFoundError):
+            # Never silently: the lexicon still runs, but the second signal is missing.
+            logger.error("safety model missing from the trained assistant; lexicon only")
+            model = None
+        return cls(config, model_storage, resource, model)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
         rules = load_rules()
         for message in messages:
-            safety = rules.detect(message.get(TEXT) or "")
+            text = message.get(TEXT) or ""
+            safety = combine(rules.detect(text), text, self._model, rules)
             message.set(SAFETY, safety, add_to_output=True)
-            if message.get(TEXT):
+            if text:
                 _apply(message, safety)
         return messages

@@ -149,6 +149,10 @@ class SafetyRules:
                     found[key] = concern
         return list(found.values())
 
+    def mentions_someone_else(self, text: str) -> bool:
+        clean = normalise(text)
+        return any(p.search(clean) for p in self.other)
+
     def detect(self, text: str) -> dict[str, Any]:
         """The contract's `safety` property: overall severity and the concerns behind it."""
         concerns: list[Concern] = []
@@ -176,9 +180,12 @@ class SafetyRules:
             "severity": severity,
             "concerns": [
                 {
-                    k: v
-                    for k, v in asdict(c).items()
-                    if k in ("category", "severity", "text", "experiencer", "negated")
+                    **{
+                        k: v
+                        for k, v in asdict(c).items()
+                        if k in ("category", "severity", "text", "experiencer", "negated")
+                    },
+                    "source": "lexicon",
                 }
                 for c in kept
                 if c.severity != "none" or c.negated

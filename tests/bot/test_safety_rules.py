@@ -79,6 +79,7 @@ def test_output_matches_the_contract() -> None:
         "text": "crushing pain in my chest",
         "experiencer": "patient",
         "negated": False,
+        "source": "lexicon",
     }
     assert result["severity"] == max(
         (c["severity"] for c in result["concerns"]), key=SEVERITY_RANK.__getitem__

@@ -30,6 +30,7 @@ class Concern(BaseModel):
     text: str = Field(max_length=500)
     experiencer: Literal["patient", "other"] = "patient"
     negated: bool = False
+    source: Literal["lexicon", "model"] = "lexicon"
 
 
 class TranscriptLine(BaseModel):

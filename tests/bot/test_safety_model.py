@@ -1,0 +1,73 @@
+"""The detector's second signal: trained on the tuning rows, it only ever raises a severity."""
+
+import pytest
+
+from bot.nlu.safety_model import SafetyModel, combine, tuning_rows
+from bot.nlu.safety_rules import SEVERITY_RANK, load_rules
+
+
+@pytest.fixture(scope="module")
+def model() -> SafetyModel:
+    return SafetyModel.fit(tuning_rows())
+
+
+def detect(model: SafetyModel, text: str) -> dict:
+    rules = load_rules()
+    return combine(rules.detect(text), text, model, rules)
+
+
+def test_catches_a_phrasing_the_lexicon_has_never_met(model: SafetyModel) -> None:
+    text = "my grandad has gone a funny colour and wont talk to me"
+    assert load_rules().detect(text)["severity"] == "none"
+    result = detect(model, text)
+    assert result["severity"] == "emergency"
+    [concern] = result["concerns"]
+    assert concern["source"] == "model" and concern["text"] == text
+    assert concern["experiencer"] == "other"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can i book a blood test",
+        "please move my appointment to Friday",
+        "strongly agree",
+        "the wasp sting on my arm is itchy",
+    ],
+)
+def test_stays_quiet_on_ordinary_messages(model: SafetyModel, text: str) -> None:
+    assert detect(model, text)["severity"] in ("none", "routine")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm not suicidal, just fed up",
+        "crushing pain in my chest",
+        "been feeling a bit low lately",
+        "dad fell yesterday and his knee is swollen",
+    ],
+)
+def test_never_lowers_what_the_lexicon_found(model: SafetyModel, text: str) -> None:
+    lexicon = load_rules().detect(text)
+    combined = detect(model, text)
+    assert SEVERITY_RANK[combined["severity"]] >= SEVERITY_RANK[lexicon["severity"]]
+    assert {c["category"] for c in lexicon["concerns"]} <= {
+        c["category"] for c in combined["concerns"]
+    }
+
+
+def test_a_denied_suicide_mention_is_still_kept(model: SafetyModel) -> None:
+    result = detect(model, "I would never kill myself, the kids need me")
+    assert "suicide_self_harm" in [c["category"] for c in result["concerns"]]
+
+
+def test_without_a_model_the_lexicon_stands() -> None:
+    rules = load_rules()
+    text = "my grandad has gone a funny colour and wont talk to me"
+    assert combine(rules.detect(text), text, None, rules) == rules.detect(text)
+
+
+def test_thresholds_come_from_the_caller() -> None:
+    strict = SafetyModel.fit(tuning_rows(), flag_threshold=1.01, emergency_threshold=1.01)
+    assert strict.predict("my grandad has gone a funny colour and wont talk to me") is None
