@@ -2,13 +2,16 @@
 file, committed) before anything else is tried, then delivered to the backend; if the backend is
 down it stays here and is retried with backoff until the backend has it. Delivery is idempotent on
 the backend (keyed by the inbound message id), so a retry after a lost answer cannot duplicate.
+Once delivered, only the key is kept. SQLite calls run off the event loop.
 
 Nothing is dropped for being old: an escalation is retried until delivered. One the backend
 refuses as invalid (HTTP 4xx other than 408/429) is kept with status `rejected` and logged as an
 error, for a person to look at."""
 
+import asyncio
 import json
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
@@ -48,17 +51,23 @@ Deliver = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class EscalationOutbox:
-    def __init__(self, path: Path, max_backoff_seconds: float = 300.0) -> None:
+    def __init__(
+        self, path: Path, max_backoff_seconds: float = 300.0, first_attempt_seconds: float = 15.0
+    ) -> None:
         self.path = path
         self.max_backoff_seconds = max_backoff_seconds
+        # The action makes the first attempt itself; the retry loop leaves it alone until then.
+        self.first_attempt_seconds = first_attempt_seconds
         path.parent.mkdir(parents=True, exist_ok=True)
         with closing(self._connect()) as db, db:
             db.execute(SCHEMA)
+        os.chmod(path, 0o600)  # message text and phone numbers: owner only
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=10)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA secure_delete=ON")
         return db
 
     def put(self, key: str, payload: dict[str, Any]) -> bool:
@@ -68,7 +77,7 @@ class EscalationOutbox:
             cursor = db.execute(
                 "INSERT OR IGNORE INTO escalation_outbox (key, payload, next_attempt_at, "
                 "created_at) VALUES (?, ?, ?, ?)",
-                (key, json.dumps(payload), now, now),
+                (key, json.dumps(payload), now + self.first_attempt_seconds, now),
             )
             return cursor.rowcount == 1
 
@@ -103,6 +112,9 @@ class EscalationOutbox:
                 "last_error = ?, next_attempt_at = ?, delivered_at = ? WHERE key = ?",
                 (status, error, now + retry_in, now if status == "delivered" else None, key),
             )
+            if status == "delivered":
+                # The backend has it now: keep only the key (for de-duplication), not the text.
+                db.execute("UPDATE escalation_outbox SET payload = '{}' WHERE key = ?", (key,))
 
     async def deliver(self, item: Pending, send: Deliver) -> bool:
         """One attempt. True when the backend has it."""
@@ -110,7 +122,7 @@ class EscalationOutbox:
             await send(item.payload)
         except Rejected as exc:
             logger.error("escalation %s rejected by the backend: %s", item.key, exc)
-            self._mark(item.key, "rejected", str(exc)[:500])
+            await asyncio.to_thread(self._mark, item.key, "rejected", str(exc)[:500])
             return False
         except Exception as exc:  # noqa: BLE001 - anything else is retried
             wait = min(5.0 * 2**item.attempts, self.max_backoff_seconds)
@@ -122,13 +134,14 @@ class EscalationOutbox:
                 exc,
                 wait,
             )
-            self._mark(item.key, "pending", f"{type(exc).__name__}: {exc}"[:500], wait)
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            await asyncio.to_thread(self._mark, item.key, "pending", error, wait)
             return False
-        self._mark(item.key, "delivered", None)
+        await asyncio.to_thread(self._mark, item.key, "delivered", None)
         return True
 
     async def deliver_due(self, send: Deliver) -> int:
         delivered = 0
-        for item in self.due():
+        for item in await asyncio.to_thread(self.due):
             delivered += await self.deliver(item, send)
         return delivered

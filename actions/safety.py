@@ -36,7 +36,9 @@ def meanwhile_advice(path: Path = REPLIES) -> dict[str, Any]:
 def outbox() -> EscalationOutbox:
     settings = get_settings()
     return EscalationOutbox(
-        settings.escalation_outbox_path, settings.escalation_max_backoff_seconds
+        settings.escalation_outbox_path,
+        settings.escalation_max_backoff_seconds,
+        first_attempt_seconds=settings.backend_timeout_seconds * 3,
     )
 
 
@@ -75,7 +77,8 @@ def escalation_payload(tracker: Tracker) -> dict[str, Any] | None:
         return None
     top = max(concerns, key=lambda c: SEVERITY_RANK[c["severity"]])
     channel = event.get("input_channel") or "rest"
-    status = tracker.get_slot("identity_status")
+    # Only channels that verify who is writing may name the patient.
+    status = tracker.get_slot("identity_status") if channel in ("sms", "webchat") else None
     at = event.get("timestamp")
     return {
         # Twilio's MessageSid on SMS: the same inbound message twice is one escalation.
@@ -112,7 +115,7 @@ class ActionRaiseSafetyConcern(Action):
         box = outbox()
         # Persist first; then one prompt attempt (the retry loop does the rest).
         key = payload["source_message_id"]
-        if box.put(key, payload):
+        if await asyncio.to_thread(box.put, key, payload):
             await box.deliver(Pending(key, payload, 0), BackendClient().raise_escalation)
         return [SlotSet("safety_concern_open", True)]
 

@@ -60,6 +60,9 @@ class ActionSessionStart(Action):
         events: list[EventType] = [SessionStarted()]
         identity = await identify(tracker.sender_id)
         events.extend(identity.events)
+        if tracker.get_slot("safety_concern_open"):
+            # A concern stays open across sessions until staff close it.
+            events.append(SlotSet("safety_concern_open", True))
         if identity.status == "unknown":
             dispatcher.utter_message(response="utter_unknown_number")
         events.append(ActionExecuted("action_listen"))

@@ -14,6 +14,8 @@ set -a
 : "${TWILIO_API_BASE:=http://127.0.0.1:${SANDBOX_PORT}}"
 : "${SMS_WEBHOOK_PUBLIC_URL:=http://127.0.0.1:${RASA_PORT}/webhooks/sms/webhook}"
 : "${TRACKER_DB_DIALECT:=sqlite}" "${TRACKER_DB:=var/tracker.db}"
+: "${EVENTS_DB_DIALECT:=sqlite}" "${EVENTS_DB:=var/events.db}"
+: "${RASA_EVENTS_URL:=sqlite:///var/events.db}"
 set +a
 cat <<MSG
 

@@ -12,17 +12,24 @@ from backend.app.core.config import get_settings
 from backend.app.core.db import get_sessionmaker
 from backend.app.errors import install_error_handlers
 from backend.app.notifier import Notifier
+from backend.app.safety_reconciler import SafetyReconciler
 
 
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
-    task = None
+    tasks = []
+    notifier = None
     if settings.notifier_enabled:
-        app.state.notifier = Notifier(settings, get_sessionmaker())
-        task = asyncio.create_task(app.state.notifier.run(), name="notifier")
+        notifier = app.state.notifier = Notifier(settings, get_sessionmaker())
+        tasks.append(asyncio.create_task(notifier.run(), name="notifier"))
+    if settings.rasa_events_url:
+        reconciler = SafetyReconciler(
+            settings, get_sessionmaker(), on_created=notifier.wake if notifier else lambda: None
+        )
+        tasks.append(asyncio.create_task(reconciler.run(), name="safety-reconciler"))
     yield
-    if task is not None:
+    for task in tasks:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task

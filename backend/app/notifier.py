@@ -35,9 +35,12 @@ class Notifier:
         self.sessions = sessions
         self.send = send or twilio_sender(settings)
         self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def wake(self) -> None:
-        self._wake.set()
+        """Safe from any thread (sync routes run in a worker thread)."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
 
     def drain_once(self) -> tuple[int, int]:
         with self.sessions() as session:
@@ -49,6 +52,7 @@ class Notifier:
             )
 
     async def run(self) -> None:
+        self._loop = asyncio.get_running_loop()
         while True:
             try:
                 await asyncio.to_thread(self.drain_once)

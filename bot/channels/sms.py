@@ -116,16 +116,22 @@ class SMSInput(InputChannel):
             if not text:
                 await out.send_text_message(sender, channel_replies()["empty_message"])
                 return response.text(EMPTY_TWIML, content_type="text/xml")
-            await on_new_message(
-                UserMessage(
-                    text,
-                    out,
-                    sender,
-                    input_channel=self.name(),
-                    message_id=params.get("MessageSid"),
-                    metadata={"channel": "sms"},
+            try:
+                await on_new_message(
+                    UserMessage(
+                        text,
+                        out,
+                        sender,
+                        input_channel=self.name(),
+                        message_id=params.get("MessageSid"),
+                        metadata={"channel": "sms"},
+                    )
                 )
-            )
+            except Exception:
+                # Not taken: let Twilio's retry through rather than swallow it as a repeat.
+                if sid:
+                    _SEEN.pop(sid, None)
+                raise
             return response.text(EMPTY_TWIML, content_type="text/xml")
 
         return bp

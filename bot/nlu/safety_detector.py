@@ -55,7 +55,7 @@ def safety_intent(safety: dict[str, Any]) -> str | None:
     return None
 
 
-def _apply(message: Message, safety: dict[str, Any]) -> None:
+def _apply(message: Message, safety: dict[str, Any], fallback_threshold: float) -> None:
     ranking = [
         r
         for r in (message.get(INTENT_RANKING) or [])
@@ -69,9 +69,10 @@ def _apply(message: Message, safety: dict[str, Any]) -> None:
         return
     current = message.get(INTENT) or {}
     if current.get(INTENT_NAME_KEY) in SAFETY_INTENTS:
-        replacement = (
-            ranking[0] if ranking else {INTENT_NAME_KEY: FALLBACK, PREDICTED_CONFIDENCE_KEY: 1.0}
-        )
+        # DIET's next guess, unless it is too unsure to act on (the FallbackClassifier's rule).
+        fallback = {INTENT_NAME_KEY: FALLBACK, PREDICTED_CONFIDENCE_KEY: 1.0}
+        sure = ranking and ranking[0].get(PREDICTED_CONFIDENCE_KEY, 0.0) >= fallback_threshold
+        replacement = ranking[0] if sure else fallback
         message.set(INTENT, replacement, add_to_output=True)
         message.set(INTENT_RANKING, ranking, add_to_output=True)
 
@@ -80,7 +81,12 @@ def _apply(message: Message, safety: dict[str, Any]) -> None:
 class SafetyDetector(GraphComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"flag_threshold": FLAG_THRESHOLD, "emergency_threshold": EMERGENCY_THRESHOLD}
+        return {
+            "flag_threshold": FLAG_THRESHOLD,
+            "emergency_threshold": EMERGENCY_THRESHOLD,
+            # Keep equal to the FallbackClassifier's threshold in config.yml.
+            "fallback_threshold": 0.4,
+        }
 
     def __init__(
         self,
@@ -143,5 +149,5 @@ class SafetyDetector(GraphComponent):
             safety = combine(rules.detect(text), text, self._model, rules)
             message.set(SAFETY, safety, add_to_output=True)
             if text:
-                _apply(message, safety)
+                _apply(message, safety, self._config["fallback_threshold"])
         return messages

@@ -100,6 +100,9 @@ async def test_backend_up_delivers_at_once_with_meanwhile_advice(box: Escalation
     assert sent["source_message_id"] == "SM0123456789abcdef0123456789abcdef"
     assert box.counts() == {"delivered": 1}
     assert "sit down and rest" in dispatcher.messages[0]["text"]
+    # Delivered: the message text no longer sits on the action server's disk.
+    assert "crushing" not in box.path.read_bytes().decode("latin-1")
+    assert box.path.stat().st_mode & 0o077 == 0
 
 
 @respx.mock
@@ -139,5 +142,21 @@ async def test_a_refused_escalation_is_kept_and_marked(box: EscalationOutbox) ->
 def test_outbox_survives_a_restart(tmp_path: Path) -> None:
     EscalationOutbox(tmp_path / "o.db").put("k1", {"a": 1})
     reopened = EscalationOutbox(tmp_path / "o.db")
-    assert [p.key for p in reopened.due()] == ["k1"]
+    assert reopened.due() == []  # the action's own first attempt comes first
+    assert [p.key for p in reopened.due(now=float("inf"))] == ["k1"]
     assert reopened.put("k1", {"a": 1}) is False
+
+
+@respx.mock
+async def test_an_open_concern_survives_a_new_session() -> None:
+    from actions.session import ActionSessionStart
+
+    respx.post(f"{BACKEND}/api/v1/patients/lookup").mock(
+        return_value=httpx.Response(
+            200, json={"id": 4, "given_name": "Joan", "named_clinician_id": 3}
+        )
+    )
+    events = await ActionSessionStart().run(
+        CollectingDispatcher(), tracker(safety_concern_open=True), {}
+    )
+    assert SlotSet("safety_concern_open", True) in events

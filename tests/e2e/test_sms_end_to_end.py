@@ -75,6 +75,11 @@ class Stack:
             "SMS_WEBHOOK_PUBLIC_URL": self.webhook,
             "TRACKER_DB_DIALECT": "sqlite",
             "TRACKER_DB": str(tmp / "tracker.db"),
+            "EVENTS_DB_DIALECT": "sqlite",
+            "EVENTS_DB": str(tmp / "events.db"),
+            "RASA_EVENTS_URL": f"sqlite:///{tmp / 'events.db'}",
+            "SAFETY_RECONCILE_INTERVAL_SECONDS": "1",
+            "SAFETY_RECONCILE_GRACE_SECONDS": "5",
             "PUBLIC_BASE_URL": "https://console.example.org",
             "NOTIFIER_INTERVAL_SECONDS": "1",
             "ESCALATION_OUTBOX_PATH": str(tmp / "actions-outbox.db"),
@@ -89,15 +94,26 @@ class Stack:
         port = self.backend.rsplit(":", 1)[1]
         return [sys.executable, "-m", "uvicorn", "backend.app.main:app", "--port", port]
 
-    def stop_backend(self) -> None:
-        proc = self.named.pop("backend")
+    def actions_command(self) -> list[str]:
+        python = str(BOT_VENV / "bin" / "python")
+        return [python, "-m", "actions.server", "--port", str(self.actions_port)]
+
+    def health(self, name: str) -> str:
+        return {
+            "backend": f"{self.backend}/health",
+            "actions": f"http://127.0.0.1:{self.actions_port}/health",
+        }[name]
+
+    def stop(self, name: str) -> None:
+        proc = self.named.pop(name)
         self.procs.remove(proc)
         proc.terminate()
         proc.wait(timeout=20)
 
-    def start_backend(self) -> None:
-        _start(self, "backend", self.backend_command(), append=True)
-        wait_for(f"{self.backend}/health", self.procs)
+    def start(self, name: str) -> None:
+        command = {"backend": self.backend_command, "actions": self.actions_command}[name]()
+        _start(self, name, command, append=True)
+        wait_for(self.health(name), self.procs)
 
 
 def _start(stack: Stack, name: str, args: list[str], append: bool = False) -> None:
@@ -128,11 +144,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     _start(
         s, "sandbox", [py, "-m", "uvicorn", "backend.sandbox.app:app", "--port", port(s.sandbox)]
     )
-    _start(
-        s,
-        "actions",
-        [str(BOT_VENV / "bin" / "python"), "-m", "actions.server", "--port", str(s.actions_port)],
-    )
+    _start(s, "actions", s.actions_command())
     _start(
         s,
         "rasa",
@@ -400,7 +412,7 @@ def test_backend_down_the_reply_still_goes_and_the_escalation_arrives_once(stack
     """Fault test: the backend is stopped when the emergency arrives and restarted later."""
     phone = "+447700900012"
     patient = patient_by_phone(stack, phone)
-    stack.stop_backend()
+    stack.stop("backend")
     try:
         assert (
             send_sms(stack, phone, "my husband is having a fit and it wont stop").status_code == 200
@@ -409,9 +421,29 @@ def test_backend_down_the_reply_still_goes_and_the_escalation_arrives_once(stack
         assert replies and "Call 999 now" in replies[0]
         time.sleep(3)  # retries fail meanwhile
     finally:
-        stack.start_backend()
+        stack.start("backend")
     rows = open_escalations_for(stack, patient["id"], wait=60)
     assert len(rows) == 1
     assert_escalated_and_alerted(stack, phone)
     time.sleep(3)  # further retry passes must not duplicate it
+    assert len(open_escalations_for(stack, patient["id"])) == 1
+
+
+def test_action_server_down_the_reply_still_goes_and_the_reconciler_raises_it(
+    stack: Stack,
+) -> None:
+    """Fault test: with the action server stopped, Rasa still sends the 999 reply, and the
+    backend's safety reconciler raises the escalation from Rasa's event broker."""
+    phone = "+447700900013"
+    patient = patient_by_phone(stack, phone)
+    stack.stop("actions")
+    try:
+        response = send_sms(stack, phone, "mum has collapsed and is not breathing")
+        assert response.status_code == 200
+        replies = replies_to(stack, phone, wait=30)
+        assert replies and "Call 999 now" in replies[0]
+        assert_escalated_and_alerted(stack, phone)
+    finally:
+        stack.start("actions")
+    time.sleep(3)
     assert len(open_escalations_for(stack, patient["id"])) == 1

@@ -1,5 +1,6 @@
 """Backend settings: the one place this process reads its environment."""
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -41,13 +42,19 @@ class Settings(BaseSettings):
     # to talk to Twilio itself.
     twilio_account_sid: str = "ACsandbox0000000000000000000000000"
     twilio_auth_token: str = DEMO_SECRETS["twilio_auth_token"]
-    twilio_api_base: str | None = "http://127.0.0.1:8001"
+    twilio_api_base: str | None = None
     sms_from_number: str = "+447700900999"
     # The notifier drains the outbox inside the backend process.
     notifier_enabled: bool = True
     notifier_interval_seconds: float = 5.0
     notifier_max_attempts: int = 8
     notifier_max_backoff_seconds: float = 600.0
+    # Rasa's SQL event broker (bot/endpoints.yml), read by the safety reconciler: every user
+    # message Rasa flagged becomes an escalation even if the action server never ran. Unset: off.
+    rasa_events_url: str | None = None
+    safety_reconcile_interval_seconds: float = 10.0
+    # Leave the action server this long to raise it first (it knows the patient and transcript).
+    safety_reconcile_grace_seconds: float = 15.0
 
     @model_validator(mode="after")
     def _no_demo_secrets_in_production(self) -> "Settings":
@@ -57,11 +64,24 @@ class Settings(BaseSettings):
                 for name, demo_value in DEMO_SECRETS.items()
                 if getattr(self, name) == demo_value or len(getattr(self, name)) < 16
             ]
+            loopback = [
+                name
+                for name in ("twilio_api_base", "public_base_url")
+                if re.search(r"//(127\.|localhost|0\.0\.0\.0)", getattr(self, name) or "")
+            ]
+            problems = []
             if weak:
-                raise ValueError(
+                problems.append(
                     "ENVIRONMENT=production needs real secrets; replace: "
                     + ", ".join(name.upper() for name in weak)
                 )
+            if loopback:
+                problems.append(
+                    "ENVIRONMENT=production cannot send alerts to a local address; set: "
+                    + ", ".join(name.upper() for name in loopback)
+                )
+            if problems:
+                raise ValueError("; ".join(problems))
         return self
 
 

@@ -11,7 +11,8 @@ from backend.app.core.config import get_settings
 
 def make_engine(url: str) -> Engine:
     connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
-    engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    # hide_parameters: a database error must never put patient data into a log.
+    engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True, hide_parameters=True)
     if url.startswith("sqlite"):
 
         @event.listens_for(engine, "connect")

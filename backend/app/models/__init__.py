@@ -3,7 +3,12 @@
 from backend.app.models.audit import AuditEvent
 from backend.app.models.base import Base
 from backend.app.models.care import Appointment, Carer, CarerConsent, Patient
-from backend.app.models.escalation import Escalation, EscalationNote, OutboxMessage
+from backend.app.models.escalation import (
+    Escalation,
+    EscalationNote,
+    OutboxMessage,
+    RasaEventCursor,
+)
 from backend.app.models.staff import Staff, StaffRole
 
 __all__ = [
@@ -16,6 +21,7 @@ __all__ = [
     "EscalationNote",
     "OutboxMessage",
     "Patient",
+    "RasaEventCursor",
     "Staff",
     "StaffRole",
 ]

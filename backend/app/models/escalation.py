@@ -70,7 +70,7 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox_messages"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status_known"),
+        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -78,10 +78,21 @@ class OutboxMessage(Base):
     to_phone: Mapped[str] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(String(480))
     escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"), index=True)
+    # pending -> sending (claimed by one notifier) -> sent | pending (retry) | failed
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     last_error: Mapped[str | None] = mapped_column(String(500))
     provider_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RasaEventCursor(Base):
+    """How far the safety reconciler has read Rasa's event broker table."""
+
+    __tablename__ = "rasa_event_cursor"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_event_id: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -6,41 +6,39 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from backend.app.core.validation import normalise_phone
 
 Severity = Literal["emergency", "urgent", "routine"]
-Category = Literal[
-    "suicide_self_harm",
-    "chest_pain",
-    "stroke",
-    "breathing",
-    "collapse",
-    "fall",
-    "bleeding",
-    "seizure",
-    "allergic_reaction",
-    "overdose_medication",
-    "safeguarding",
-    "carer_crisis",
-    "confusion",
-    "mental_distress",
-]
 
 
 class Concern(BaseModel):
-    category: Category
+    """As the detector reported it. A safety concern is never refused for its shape: a category
+    the backend does not know yet is kept as given, an over-long quote is shortened."""
+
+    category: str = Field(max_length=40)
     severity: Literal["emergency", "urgent", "routine", "none"]
-    text: str = Field(max_length=500)
+    text: str
     experiencer: Literal["patient", "other"] = "patient"
     negated: bool = False
     source: Literal["lexicon", "model"] = "lexicon"
 
+    @field_validator("text")
+    @classmethod
+    def _shorten(cls, value: str) -> str:
+        return value[:500]
+
 
 class TranscriptLine(BaseModel):
     speaker: Literal["user", "bot", "staff"]
-    text: str = Field(max_length=2000)
+    text: str
     at: datetime | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _shorten(cls, value: str) -> str:
+        return value[:2000]
 
 
 class EscalationCreate(BaseModel):
-    """What the action server sends when the safety detector flags a message."""
+    """What the action server (or the safety reconciler) sends when the detector flags a message.
+    Only what cannot be stored is refused; anything too long is shortened."""
 
     source_message_id: str = Field(min_length=1, max_length=100)
     conversation_id: str = Field(min_length=1, max_length=100)
@@ -49,11 +47,32 @@ class EscalationCreate(BaseModel):
     sender_phone: str | None = Field(default=None, max_length=32)
     sender_role: Literal["patient", "carer", "unknown"] | None = None
     severity: Severity
-    category: Category
-    concerns: list[Concern] = Field(default_factory=list, max_length=20)
-    message: str = Field(max_length=2000)
-    transcript: list[TranscriptLine] = Field(default_factory=list, max_length=30)
+    category: str = Field(max_length=40)
+    concerns: list[Concern] = Field(default_factory=list)
+    message: str
+    transcript: list[TranscriptLine] = Field(default_factory=list)
     received_at: datetime | None = None
+
+    @field_validator("message")
+    @classmethod
+    def _shorten_message(cls, value: str) -> str:
+        return value[:2000]
+
+    @field_validator("concerns")
+    @classmethod
+    def _first_concerns(cls, value: list[Concern]) -> list[Concern]:
+        return value[:20]
+
+    @field_validator("transcript")
+    @classmethod
+    def _last_lines(cls, value: list[TranscriptLine]) -> list[TranscriptLine]:
+        return value[-30:]
+
+    @field_validator("received_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        # A time without a zone is taken as UTC rather than refused.
+        return value.replace(tzinfo=UTC) if value and value.tzinfo is None else value
 
     @field_validator("sender_phone")
     @classmethod

@@ -2,6 +2,7 @@
 duty clinician), alerted through the outbox, moved on by staff only. Every read and change is
 audited."""
 
+import logging
 import secrets
 from typing import Any
 
@@ -13,11 +14,15 @@ from backend.app.core.config import get_settings
 from backend.app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from backend.app.models import Escalation, EscalationNote, Patient, Staff
 from backend.app.models.base import utcnow
+from backend.app.schemas.escalations import EscalationCreate
 from backend.app.services import audit, outbox
+
+logger = logging.getLogger(__name__)
 
 # Crockford-style alphabet: no 0/O, 1/I/L, so a reference reads back over the phone.
 _REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 ALERTED_SEVERITIES = ("emergency", "urgent")
+SEVERITY_RANK = {"none": 0, "routine": 1, "urgent": 2, "emergency": 3}
 STAFF_WHO_ACT = ("clinician", "coordinator")
 _SEVERITY_ORDER = case(
     (Escalation.severity == "emergency", 0), (Escalation.severity == "urgent", 1), else_=2
@@ -68,6 +73,11 @@ def _by_source(session: Session, source_message_id: str) -> Escalation | None:
     return session.scalar(
         select(Escalation).where(Escalation.source_message_id == source_message_id)
     )
+
+
+def data_from(body: EscalationCreate) -> dict[str, Any]:
+    """JSON columns take JSON values; the one time column stays a datetime."""
+    return {**body.model_dump(mode="json"), "received_at": body.received_at}
 
 
 def raise_escalation(
@@ -149,12 +159,21 @@ def raise_escalation(
 
 
 def _alert_recipients(session: Session, owner: Staff | None) -> list[Staff]:
-    """The owner, if they can take an SMS; if not (no owner, or no phone), the duty clinician,
-    so an alert always goes somewhere when anyone is on duty."""
+    """The owner, if they can take an SMS; if not, the duty clinician; if nobody is on duty with a
+    phone, every active clinician with one. An emergency is never left without an alert."""
     if owner is not None and owner.phone:
         return [owner]
     duty = duty_clinician(session)
-    return [duty] if duty is not None and duty.phone else []
+    if duty is not None and duty.phone:
+        return [duty]
+    logger.error("no owner or duty clinician with a phone: alerting every active clinician")
+    return list(
+        session.scalars(
+            select(Staff).where(
+                Staff.role == "clinician", Staff.is_active.is_(True), Staff.phone.is_not(None)
+            )
+        )
+    )
 
 
 def list_escalations(
@@ -189,7 +208,12 @@ def list_escalations(
         actor_type=actor_type,
         actor_id=actor_id,
         action="escalation.list",
-        detail={"escalation_ids": [e.id for e in rows], "status": status},
+        patient_id=patient_id,
+        detail={
+            "escalation_ids": [e.id for e in rows],
+            "patient_ids": sorted({e.patient_id for e in rows if e.patient_id is not None}),
+            "status": status,
+        },
     )
     session.commit()
     return rows, count
@@ -220,7 +244,10 @@ def get_escalation(
 def _for_change(session: Session, escalation_id: int, staff: Staff) -> Escalation:
     if staff.role not in STAFF_WHO_ACT:
         raise Forbidden("role_not_allowed")
-    escalation = session.get(Escalation, escalation_id)
+    # Locked (PostgreSQL) so two members of staff cannot both move it on from the same state.
+    escalation = session.scalar(
+        select(Escalation).where(Escalation.id == escalation_id).with_for_update()
+    )
     if escalation is None:
         raise NotFound("escalation_not_found")
     return escalation

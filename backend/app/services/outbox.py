@@ -1,13 +1,14 @@
 """The durable outbox for SMS the backend sends (clinician alerts). A message is written in the
 same transaction as whatever caused it, then sent by the notifier; a failed send is retried with
 exponential backoff until it is sent or, after `notifier_max_attempts`, marked `failed` (visible
-on the escalation it belongs to)."""
+on the escalation it belongs to). Delivery is at least once: a notifier that dies between sending
+and recording it may send that one message again."""
 
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from backend.app.models import OutboxMessage
@@ -43,30 +44,34 @@ def deliver_due(
     max_backoff_seconds: float,
     now: datetime | None = None,
     batch: int = 20,
+    claim_timeout: timedelta = timedelta(minutes=10),
 ) -> tuple[int, int]:
-    """Send what is due. Each message is claimed with SKIP LOCKED (PostgreSQL) so two notifiers
-    never send the same one, and committed one by one. Returns (sent, failed_for_good)."""
+    """Send what is due. Each message is first claimed (pending -> sending, committed, only if it
+    was still pending) so two notifiers never send it twice, on SQLite as on PostgreSQL; a claim
+    older than `claim_timeout` (a notifier that died mid-send) is due again. Returns
+    (sent, failed_for_good)."""
     now = now or utcnow()
     sent = failed = 0
+    due = (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now)
+    stale = (OutboxMessage.status == "sending") & (OutboxMessage.claimed_at <= now - claim_timeout)
     ids = list(
         session.scalars(
-            select(OutboxMessage.id)
-            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
-            .order_by(OutboxMessage.id)
-            .limit(batch)
+            select(OutboxMessage.id).where(due | stale).order_by(OutboxMessage.id).limit(batch)
         )
     )
     session.commit()
     for message_id in ids:
-        message = session.scalar(
-            select(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
-            .with_for_update(skip_locked=True)
+        claimed = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, due | stale)
+            .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
         )
-        if message is None:
-            session.commit()
-            continue
-        message.attempts += 1
+        session.commit()
+        if claimed.rowcount != 1:
+            continue  # another notifier has it
+        message = session.get(OutboxMessage, message_id)
+        assert message is not None
+        session.refresh(message)
         try:
             if not message.to_phone:
                 raise ValueError("recipient has no phone number")
@@ -83,6 +88,7 @@ def deliver_due(
                     message.last_error,
                 )
             else:
+                message.status = "pending"
                 message.next_attempt_at = now + backoff(message.attempts, max_backoff_seconds)
                 logger.warning(
                     "outbox message %s attempt %s failed; retrying at %s",

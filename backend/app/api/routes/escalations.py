@@ -46,8 +46,7 @@ def raise_escalation(
         session=session,
         actor_type=caller.actor_type,
         actor_id=caller.actor_id,
-        # JSON columns take JSON values; the one time column stays a datetime.
-        data={**body.model_dump(mode="json"), "received_at": body.received_at},
+        data=service.data_from(body),
     )
     if created:
         notifier = getattr(request.app.state, "notifier", None)
