@@ -8,7 +8,7 @@ venv="${1:-.venv/bot}"
 cd "$(dirname "$0")/.."
 fingerprint=$(cat config.yml requirements/bot.txt \
   $(find bot/domain data/nlu data/rules data/stories -type f -name '*.yml' | sort) \
-  bot/nlu/safety_detector.py bot/nlu/safety_model.py $(ls data/safety/eval/tuning*.tsv | sort) \
+  bot/nlu/safety_detector.py bot/nlu/safety_model.py bot/policies/safety_policy.py $(ls data/safety/eval/tuning*.tsv | sort) \
   | sha256sum | cut -c1-16)
 name="care-${fingerprint}"
 cache="${CARE_MODEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/care-assistant/models}"

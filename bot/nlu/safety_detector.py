@@ -10,7 +10,9 @@ Only this component decides a safety intent. The safety intents have a few NLU e
 the domain validates; if DIET ever puts one first when the rules found nothing, it is replaced by
 DIET's best other intent."""
 
+import hashlib
 import logging
+from pathlib import Path
 from typing import Any
 
 import joblib
@@ -22,8 +24,10 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu import safety_model
 from bot.nlu.safety_model import (
     EMERGENCY_THRESHOLD,
+    EVAL,
     FLAG_THRESHOLD,
     SafetyModel,
     combine,
@@ -109,6 +113,14 @@ class SafetyDetector(GraphComponent):
         execution_context: ExecutionContext,
     ) -> "SafetyDetector":
         return cls(config, model_storage, resource)
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        """The model is trained from files Rasa does not know about: retrain when they change."""
+        digest = hashlib.sha256()
+        for path in [Path(safety_model.__file__), *sorted(EVAL.glob("tuning*.tsv"))]:
+            digest.update(path.read_bytes())
+        return digest.hexdigest()
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fit the second signal on the labelled tuning messages (not Rasa's NLU examples)."""

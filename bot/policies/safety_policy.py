@@ -1,0 +1,76 @@
+"""The safety policy: whatever the conversation is doing, a message the safety detector flagged is
+answered first. It predicts, deterministically and above every other policy:
+
+    safety intent -> the reply for it (a domain response: 999 / 111 / crisis lines)
+                  -> action_raise_safety_concern -> listen
+
+It looks only at the latest message's intent and the actions taken since, so it holds when the
+rest of the conversation is unusual: a form or questionnaire in progress (the form stays active
+and resumes on the next message), a session whose start failed because the action server was
+down, an unknown number. The rules in data/rules/safety.yml say the same for training."""
+
+from typing import Any
+
+from rasa.core.policies.policy import Policy, PolicyPrediction
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.trackers import DialogueStateTracker
+
+REPLIES = {
+    "safety_emergency": "utter_safety_emergency",
+    "safety_urgent": "utter_safety_urgent",
+    "safety_mental_health": "utter_safety_mental_health",
+    "safety_routine": "utter_safety_routine",
+}
+RAISE = "action_raise_safety_concern"
+# Above RulePolicy (6): safety wins over a form, a rule or a story.
+SAFETY_PRIORITY = 7
+
+
+def next_safety_action(tracker: DialogueStateTracker) -> str | None:
+    """The next step of the safety sequence for the latest message, or None if there is none."""
+    reply = REPLIES.get(tracker.latest_message.intent.get("name") if tracker.latest_message else "")
+    if reply is None:
+        return None
+    done: list[str] = []
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            break
+        if isinstance(event, ActionExecuted) and event.action_name:
+            done.append(event.action_name)
+    if reply not in done:
+        return reply
+    if RAISE not in done:
+        return RAISE
+    return ACTION_LISTEN_NAME
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False
+)
+class SafetyPolicy(Policy):
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"priority": SAFETY_PRIORITY}
+
+    def train(
+        self, training_trackers: list[TrackerWithCachedStates], domain: Domain, **kwargs: Any
+    ) -> Resource:
+        return self._resource  # nothing to learn
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        probabilities = self._default_predictions(domain)
+        action = next_safety_action(tracker)
+        if action is not None:
+            probabilities[domain.index_for_action(action)] = 1.0
+        return self._prediction(probabilities)
