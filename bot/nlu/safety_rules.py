@@ -83,6 +83,8 @@ class SafetyRules:
         self.negation = [_words(p) for p in context["negation"]]
         self.post_negation = [_words(p) for p in context.get("post_negation", [])]
         self.pseudo_negation = [_words(p) for p in context.get("pseudo_negation", [])]
+        answer = context.get("answer_negation")
+        self.answer_negation = re.compile(rf"^\s*(?:{answer})\s*$") if answer else None
         self.hypothetical = [_words(p) for p in context["hypothetical"]]
         self.historical = [_words(p) for p in context["historical"]]
         self.other = [_words(p) for p in context["other_experiencer"]]
@@ -127,8 +129,12 @@ class SafetyRules:
                 for pseudo in self.pseudo_negation:
                     window = pseudo.sub(" ", window)
                 after = " ".join(clause[match.end() :].split()[:3])
-                negated = any(p.search(window) for p in self.negation) or any(
-                    p.search(after) for p in self.post_negation
+                negated = (
+                    any(p.search(window) for p in self.negation)
+                    or any(p.search(after) for p in self.post_negation)
+                    or bool(
+                        self.answer_negation and self.answer_negation.match(clause[match.end() :])
+                    )
                 )
                 hypothetical = any(p.search(before) for p in self.hypothetical)
                 severity = entry.severity
@@ -149,6 +155,15 @@ class SafetyRules:
                     found[key] = concern
         return list(found.values())
 
+    def _is_answer_no(self, raw_clause: str) -> bool:
+        clause = normalise(raw_clause)
+        return bool(clause) and clause in ("no", "none", "nope", "nah", "n", "never", "0")
+
+    @staticmethod
+    def _negate(concern: Concern) -> Concern:
+        severity = "routine" if concern.category in NEVER_CLEARED else "none"
+        return replace(concern, severity=severity, negated=True)
+
     def mentions_someone_else(self, text: str) -> bool:
         clean = normalise(text)
         return any(p.search(clean) for p in self.other)
@@ -156,8 +171,15 @@ class SafetyRules:
     def detect(self, text: str) -> dict[str, Any]:
         """The contract's `safety` property: overall severity and the concerns behind it."""
         concerns: list[Concern] = []
+        previous: list[Concern] = []
         for raw_clause in _CLAUSE_BREAK.split(text or ""):
-            concerns.extend(self._clause_concerns(raw_clause))
+            if previous and self._is_answer_no(raw_clause):
+                # "any bleeding? no": the answer negates the question just before it.
+                concerns = concerns[: -len(previous)] + [self._negate(c) for c in previous]
+                previous = []
+                continue
+            previous = self._clause_concerns(raw_clause)
+            concerns.extend(previous)
         # One concern per category: the most severe mention.
         best: dict[str, Concern] = {}
         for concern in concerns:

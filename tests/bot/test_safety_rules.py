@@ -25,6 +25,8 @@ ACCEPTED_OVERCALLS = {
     "had a fit at 17 after a night out, never had one since, do i need to tell DVLA",
     # Laughter does not clear a symptom: someone in danger may still joke.
     "cant breathe \U0001f602\U0001f602 the dogs wearing a jumper",
+    # A general question; a rule to clear "would ... always" questions could clear real alarms.
+    "would anaphylaxis always show up as a rash?",
 }
 
 
