@@ -27,6 +27,9 @@ ACCEPTED_OVERCALLS = {
     "cant breathe \U0001f602\U0001f602 the dogs wearing a jumper",
     # A general question; a rule to clear "would ... always" questions could clear real alarms.
     "would anaphylaxis always show up as a rash?",
+    # A denial more than five words before "hurt myself": a wider negation window would clear
+    # real concerns ("not sure but I think he's having a stroke").
+    "I'll be honest, I'm not in that dark place where I'd hurt myself, I just miss my husband",
 }
 
 
