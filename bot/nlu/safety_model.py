@@ -18,7 +18,7 @@ from sklearn.pipeline import make_union
 from bot.nlu.safety_rules import SEVERITY_RANK, SafetyRules, normalise
 
 EVAL = Path(__file__).resolve().parents[2] / "data" / "safety" / "eval"
-FLAG_THRESHOLD = 0.9
+FLAG_THRESHOLD = 0.85
 EMERGENCY_THRESHOLD = 0.7
 _LEVELS = ("calm", "urgent", "emergency")
 _EXCERPT = 200
