@@ -5,9 +5,10 @@ Emergency recall: emergencies flagged emergency. Precision and false-alarm rate 
 urgent or emergency; a false alarm is a flag on a message labelled routine or none. p95 is the
 time per message of the whole detector (lexicon and model).
 
-The model is trained here on the tuning files only, exactly as `rasa train` does. Held-out A
-(`heldout.tsv`) chose the model's two thresholds; held-out B (`heldout_b.tsv`) is the untouched
-test. "lexicon" lines show the rules alone, for comparison."""
+The model is trained here on the tuning and training files only, exactly as `rasa train` does.
+Held-out A (`heldout.tsv`) chose the model's two thresholds (a validation set); held-out E
+(`heldout_e.tsv`) is the untouched test. "lexicon" lines show the rules alone, for comparison.
+See `data/safety/eval/LABELLING.md` for how the sets are labelled and used."""
 
 import statistics
 import sys
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.nlu.safety_model import SafetyModel, combine, read_rows, tuning_rows
+from bot.nlu.safety_model import SafetyModel, combine, read_rows, training_rows
 from bot.nlu.safety_rules import SEVERITY_RANK, load_rules
 
 EVAL = Path(__file__).resolve().parents[2] / "data" / "safety" / "eval"
@@ -58,14 +59,14 @@ def meets(f: dict[str, float]) -> bool:
 
 def main() -> int:
     rules = load_rules()
-    model = SafetyModel.fit(tuning_rows(EVAL))
+    model = SafetyModel.fit(training_rows(EVAL))
     detectors: dict[str, Detector] = {
         "lexicon": rules.detect,
         "detector": lambda text: combine(rules.detect(text), text, model, rules),
     }
     held_out = {path.stem: read_rows(path) for path in sorted(EVAL.glob("heldout*.tsv"))}
     sets = {
-        "tuning": tuning_rows(EVAL),
+        "training": training_rows(EVAL),
         **held_out,
         "held-out": [row for rows in held_out.values() for row in rows],
     }

@@ -31,7 +31,7 @@ from bot.nlu.safety_model import (
     FLAG_THRESHOLD,
     SafetyModel,
     combine,
-    tuning_rows,
+    training_rows,
 )
 from bot.nlu.safety_rules import load_rules
 
@@ -118,14 +118,14 @@ class SafetyDetector(GraphComponent):
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
         """The model is trained from files Rasa does not know about: retrain when they change."""
         digest = hashlib.sha256()
-        for path in [Path(safety_model.__file__), *sorted(EVAL.glob("tuning*.tsv"))]:
+        for path in [Path(safety_model.__file__), *safety_model.training_files()]:
             digest.update(path.read_bytes())
         return digest.hexdigest()
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fit the second signal on the labelled tuning messages (not Rasa's NLU examples)."""
         self._model = SafetyModel.fit(
-            tuning_rows(),
+            training_rows(),
             flag_threshold=self._config["flag_threshold"],
             emergency_threshold=self._config["emergency_threshold"],
         )

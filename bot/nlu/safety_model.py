@@ -1,5 +1,5 @@
 """The safety detector's second signal: a small statistical model (character and word n-grams,
-logistic regression) trained on the labelled tuning messages, for phrasings the lexicon has not
+logistic regression) trained on the labelled tuning and training messages, for phrasings the lexicon has not
 met. It can only raise a message's severity, never lower it, so the lexicon's context rules
 (a suicide mention is never cleared) still hold.
 
@@ -35,8 +35,14 @@ def read_rows(path: Path) -> list[Row]:
     return rows
 
 
-def tuning_rows(folder: Path = EVAL) -> list[Row]:
-    return [row for path in sorted(folder.glob("tuning*.tsv")) for row in read_rows(path)]
+def training_files(folder: Path = EVAL) -> list[Path]:
+    """What the model learns from: the lexicon's tuning sets (`tuning*.tsv`) and sets kept for the
+    model only (`training*.tsv`, including held-out sets retired after they were measured)."""
+    return sorted([*folder.glob("tuning*.tsv"), *folder.glob("training*.tsv")])
+
+
+def training_rows(folder: Path = EVAL) -> list[Row]:
+    return [row for path in training_files(folder) for row in read_rows(path)]
 
 
 def _vectoriser() -> Any:

@@ -2,13 +2,13 @@
 
 import pytest
 
-from bot.nlu.safety_model import SafetyModel, combine, tuning_rows
+from bot.nlu.safety_model import SafetyModel, combine, training_rows
 from bot.nlu.safety_rules import SEVERITY_RANK, load_rules
 
 
 @pytest.fixture(scope="module")
 def model() -> SafetyModel:
-    return SafetyModel.fit(tuning_rows())
+    return SafetyModel.fit(training_rows())
 
 
 def detect(model: SafetyModel, text: str) -> dict:
@@ -69,5 +69,5 @@ def test_without_a_model_the_lexicon_stands() -> None:
 
 
 def test_thresholds_come_from_the_caller() -> None:
-    strict = SafetyModel.fit(tuning_rows(), flag_threshold=1.01, emergency_threshold=1.01)
+    strict = SafetyModel.fit(training_rows(), flag_threshold=1.01, emergency_threshold=1.01)
     assert strict.predict("my grandad has gone a funny colour and wont talk to me") is None
