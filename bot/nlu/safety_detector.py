@@ -27,7 +27,6 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.nlu import safety_model
 from bot.nlu.safety_model import (
     EMERGENCY_THRESHOLD,
-    EVAL,
     FLAG_THRESHOLD,
     SafetyModel,
     combine,

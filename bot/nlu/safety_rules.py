@@ -7,6 +7,8 @@ Clinical safety first: a negated, hypothetical or historical mention lowers a co
 except a suicide or self-harm mention, which never drops below `routine`."""
 
 import re
+from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -69,12 +71,26 @@ class _Entry:
     category: str
     severity: str
     pattern: re.Pattern[str]
+    # The same without its leading word boundary: Python's engine then skips quickly to the
+    # characters a match can start with (about twice as fast); `_matches` checks the boundary.
+    fast: re.Pattern[str]
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        """The matches `pattern.finditer` would give, found with `fast`."""
+        position = 0
+        while (match := self.fast.search(text, position)) is not None:
+            start = match.start()
+            if start > 0 and text[start - 1].isalnum():
+                position = start + 1  # began inside a word: look again from the next character
+                continue
+            yield match
+            position = max(match.end(), start + 1)
 
 
 class SafetyRules:
     def __init__(self, lexicon: dict[str, Any]) -> None:
         self.entries = [
-            _Entry(group["category"], group["severity"], _words(p))
+            _Entry(group["category"], group["severity"], _words(p), re.compile(rf"(?:{p})\b"))
             for group in lexicon["concerns"]
             for p in group["patterns"]
         ]
@@ -114,45 +130,69 @@ class SafetyRules:
             start = end + 1
         return "".join(chars), where
 
-    def _clause_concerns(self, raw: str) -> list[Concern]:
+    def _prepare(self, raw: str) -> tuple[str, list[int]]:
+        """A clause normalised, respelled and with its idioms blanked out, keeping every other
+        character where it was (offsets point into `raw`)."""
         clause, offsets = self._respell(*normalise_with_offsets(raw))
-        # Idioms are blanked out, keeping every other character where it was.
         for idiom in self.idioms:
             clause = idiom.sub(lambda m: " " * len(m.group(0)), clause)
+        return clause, offsets
+
+    def _matches(self, clauses: list[str]) -> list[list[tuple[_Entry, re.Match[str]]]]:
+        """Every lexicon match, per clause. The clauses are searched as one text joined by new
+        lines, which no pattern can cross (normalised text holds only a-z, 0-9 and spaces, and
+        `.` stops at a new line): one search per pattern per message instead of per clause."""
+        joined = "\n".join(clauses)
+        starts = [0]
+        for clause in clauses[:-1]:
+            starts.append(starts[-1] + len(clause) + 1)
+        found: list[list[tuple[_Entry, re.Match[str]]]] = [[] for _ in clauses]
+        for entry in self.entries:
+            for match in entry.finditer(joined):
+                index = bisect_right(starts, match.start()) - 1
+                found[index].append((entry, match))
+        return found
+
+    def _clause_concerns(
+        self,
+        raw: str,
+        clause: str,
+        offsets: list[int],
+        at: int,
+        matches: list[tuple[_Entry, re.Match[str]]],
+    ) -> list[Concern]:
         found: dict[tuple[str, int], Concern] = {}
         other = any(p.search(clause) for p in self.other)
         historical = any(p.search(clause) for p in self.historical)
-        for entry in self.entries:
-            for match in entry.pattern.finditer(clause):
-                before = clause[: match.start()]
-                window = " ".join(before.split()[-self.negation_window :])
-                for pseudo in self.pseudo_negation:
-                    window = pseudo.sub(" ", window)
-                after = " ".join(clause[match.end() :].split()[:3])
-                negated = (
-                    any(p.search(window) for p in self.negation)
-                    or any(p.search(after) for p in self.post_negation)
-                    or bool(
-                        self.answer_negation and self.answer_negation.match(clause[match.end() :])
-                    )
-                )
-                hypothetical = any(p.search(before) for p in self.hypothetical)
-                severity = entry.severity
-                if negated or hypothetical or historical:
-                    severity = "routine" if entry.category in NEVER_CLEARED else "none"
-                key = (entry.category, match.start())
-                concern = Concern(
-                    category=entry.category,
-                    severity=severity,
-                    text=raw[offsets[match.start()] : offsets[match.end() - 1] + 1],
-                    experiencer="other" if other else "patient",
-                    negated=negated,
-                    hypothetical=hypothetical,
-                    historical=historical,
-                )
-                current = found.get(key)
-                if current is None or SEVERITY_RANK[severity] > SEVERITY_RANK[current.severity]:
-                    found[key] = concern
+        for entry, match in matches:
+            begin, finish = match.start() - at, match.end() - at
+            before = clause[:begin]
+            window = " ".join(before.split()[-self.negation_window :])
+            for pseudo in self.pseudo_negation:
+                window = pseudo.sub(" ", window)
+            after = " ".join(clause[finish:].split()[:3])
+            negated = (
+                any(p.search(window) for p in self.negation)
+                or any(p.search(after) for p in self.post_negation)
+                or bool(self.answer_negation and self.answer_negation.match(clause[finish:]))
+            )
+            hypothetical = any(p.search(before) for p in self.hypothetical)
+            severity = entry.severity
+            if negated or hypothetical or historical:
+                severity = "routine" if entry.category in NEVER_CLEARED else "none"
+            key = (entry.category, begin)
+            concern = Concern(
+                category=entry.category,
+                severity=severity,
+                text=raw[offsets[begin] : offsets[finish - 1] + 1],
+                experiencer="other" if other else "patient",
+                negated=negated,
+                hypothetical=hypothetical,
+                historical=historical,
+            )
+            current = found.get(key)
+            if current is None or SEVERITY_RANK[severity] > SEVERITY_RANK[current.severity]:
+                found[key] = concern
         return list(found.values())
 
     def _is_answer_no(self, raw_clause: str) -> bool:
@@ -172,13 +212,20 @@ class SafetyRules:
         """The contract's `safety` property: overall severity and the concerns behind it."""
         concerns: list[Concern] = []
         previous: list[Concern] = []
-        for raw_clause in _CLAUSE_BREAK.split(text or ""):
+        raw_clauses = _CLAUSE_BREAK.split(text or "")
+        prepared = [self._prepare(raw) for raw in raw_clauses]
+        matches = self._matches([clause for clause, _ in prepared])
+        at = 0
+        for raw_clause, (clause, offsets), clause_matches in zip(
+            raw_clauses, prepared, matches, strict=True
+        ):
+            start, at = at, at + len(clause) + 1
             if previous and self._is_answer_no(raw_clause):
                 # "any bleeding? no": the answer negates the question just before it.
                 concerns = concerns[: -len(previous)] + [self._negate(c) for c in previous]
                 previous = []
                 continue
-            previous = self._clause_concerns(raw_clause)
+            previous = self._clause_concerns(raw_clause, clause, offsets, start, clause_matches)
             concerns.extend(previous)
         # One concern per category: the most severe mention.
         best: dict[str, Concern] = {}
