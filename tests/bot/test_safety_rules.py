@@ -138,3 +138,25 @@ def test_concern_text_is_in_the_writers_own_words() -> None:
     assert [c["text"] for c in result["concerns"]] == ["won't wake up"]
     shouted = load_rules().detect("I CAN’T BREATHE")
     assert [c["text"] for c in shouted["concerns"]] == ["CAN’T BREATHE"]
+
+
+def test_the_quick_search_finds_exactly_what_the_word_bounded_pattern_finds() -> None:
+    """`_Entry.finditer` drops the leading word boundary for speed and checks it by hand; on every
+    tuning row (and words that hide a pattern inside them) it must give the same matches."""
+    rules = load_rules()
+    texts = [normalise(text) for _, _, text in tuning_rows()]
+    texts += ["unconscious", "preoverdose overdose", "afall fall", "xcant breathe cant breathe"]
+    for entry in rules.entries:
+        for text in texts:
+            expected = [(m.start(), m.end()) for m in entry.pattern.finditer(text)]
+            assert [(m.start(), m.end()) for m in entry.finditer(text)] == expected, (
+                entry.pattern.pattern,
+                text,
+            )
+
+
+def test_a_pattern_never_matches_across_clauses() -> None:
+    """Clauses are searched joined by new lines; a concern split by a full stop is two clauses."""
+    rules = load_rules()
+    assert rules.detect("i can not breathe")["severity"] == "emergency"
+    assert rules.detect("i can. not breathe")["severity"] == "none"
