@@ -1,4 +1,4 @@
-"""The detector's second signal: trained on the tuning rows, it only ever raises a severity."""
+"""The detector's second signal: trained on the labelled rows, it only ever raises a severity."""
 
 import pytest
 
@@ -71,3 +71,23 @@ def test_without_a_model_the_lexicon_stands() -> None:
 def test_thresholds_come_from_the_caller() -> None:
     strict = SafetyModel.fit(training_rows(), flag_threshold=1.01, emergency_threshold=1.01)
     assert strict.predict("my grandad has gone a funny colour and wont talk to me") is None
+
+
+def test_direct_scoring_equals_scikit_learn(model: SafetyModel) -> None:
+    """`predict` scores without scikit-learn's per-call overhead; it must give the same
+    probabilities and the same category as `predict_proba` and `predict` on every training row."""
+    import numpy as np
+
+    from bot.nlu.safety_rules import normalise
+
+    texts = [normalise(text) for _, _, text in training_rows()][::3]
+    for text in [t for t in texts if t]:
+        features = model.vectoriser.transform([text])
+        expected = model.severity.predict_proba(features)[0]
+        got = model.probabilities(text)
+        assert np.allclose([got[c] for c in model.severity.classes_], expected, atol=1e-9), text
+        categories = model._probabilities(model.category, model._weights(text))
+        assert max(categories, key=categories.__getitem__) == model.category.predict(features)[0]
+    # The look-up tables built on first use stay out of the saved model.
+    assert "_parts" in model.__dict__
+    assert "_parts" not in model.__getstate__()
