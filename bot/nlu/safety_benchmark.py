@@ -6,9 +6,9 @@ urgent or emergency; a false alarm is a flag on a message labelled routine or no
 time per message of the whole detector (lexicon and model).
 
 The model is trained here on the tuning and training files only, exactly as `rasa train` does.
-Held-out A (`heldout.tsv`) chose the model's two thresholds (a validation set); held-out E
-(`heldout_e.tsv`) is the untouched test. "lexicon" lines show the rules alone, for comparison.
-See `data/safety/eval/LABELLING.md` for how the sets are labelled and used."""
+Validation sets A and F (`validation_*.tsv`) chose the model's thresholds; held-out G
+(`heldout_g.tsv`) is the untouched test, and the targets apply to it. "lexicon" lines show the
+rules alone, for comparison. `data/safety/eval/LABELLING.md` says how each set was made and used."""
 
 import statistics
 import sys
@@ -64,9 +64,11 @@ def main() -> int:
         "lexicon": rules.detect,
         "detector": lambda text: combine(rules.detect(text), text, model, rules),
     }
+    validation = {path.stem: read_rows(path) for path in sorted(EVAL.glob("validation*.tsv"))}
     held_out = {path.stem: read_rows(path) for path in sorted(EVAL.glob("heldout*.tsv"))}
     sets = {
         "training": training_rows(EVAL),
+        **validation,
         **held_out,
         "held-out": [row for rows in held_out.values() for row in rows],
     }
@@ -79,7 +81,7 @@ def main() -> int:
         for name, rows in sets.items():
             f = figures(rows, detect)
             print(
-                f"{detector_name:<8} {name:<10} n={f['messages']:<4} "
+                f"{detector_name:<8} {name:<12} n={f['messages']:<4} "
                 f"flag_recall={f['flag_recall']:.3f} "
                 f"emergency_recall={f['emergency_recall']:.3f} precision={f['precision']:.3f} "
                 f"false_alarm_rate={f['false_alarm_rate']:.3f} p95={f['p95_ms']:.2f}ms "

@@ -91,3 +91,57 @@ def test_direct_scoring_equals_scikit_learn(model: SafetyModel) -> None:
     # The look-up tables built on first use stay out of the saved model.
     assert "_parts" in model.__dict__
     assert "_parts" not in model.__getstate__()
+
+
+class _SureItIsCalm(SafetyModel):
+    """The real model's rules for combining, with the probabilities fixed."""
+
+    def __init__(self, calm: float) -> None:
+        super().__init__(vectoriser=None, severity=None, category=None)
+        self.calm = calm
+
+    def _weights(self, clean: str) -> list:
+        return [clean] if clean else []
+
+    def _probabilities(self, classifier: object, features: list) -> dict[str, float]:
+        rest = (1 - self.calm) / 2
+        return {"calm": self.calm, "urgent": rest, "emergency": rest}
+
+
+def _lexicon_then(model: SafetyModel, text: str) -> tuple[dict, dict]:
+    rules = load_rules()
+    found = rules.detect(text)
+    return found, combine(found, text, model, rules)
+
+
+def test_a_sure_calm_model_lowers_an_urgent_flag_to_routine_for_review() -> None:
+    text = "a bit wheezy in the mornings lately, no worse than usual, can my inhalers be reviewed"
+    found, result = _lexicon_then(_SureItIsCalm(0.95), text)
+    assert found["severity"] == "urgent"
+    assert result["severity"] == "routine"
+    assert all(c["severity"] == "routine" for c in result["concerns"])
+    assert any(c.get("lowered") for c in result["concerns"])
+    # Not sure enough: the flag stands.
+    assert _lexicon_then(_SureItIsCalm(0.5), text)[1]["severity"] == "urgent"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i have been thinking about ending my life again lately, no plan though",  # suicide
+        "my partner takes all my wages and checks my phone every single night",  # safeguarding
+        "crushing pain in my chest going down my left arm and I feel sick",  # emergency
+        "had a fall last night",  # too short to trust the model
+    ],
+)
+def test_never_lowers_suicide_safeguarding_an_emergency_or_a_short_text(text: str) -> None:
+    found, result = _lexicon_then(_SureItIsCalm(0.999), text)
+    assert SEVERITY_RANK[found["severity"]] >= SEVERITY_RANK["urgent"], found
+    assert result == found
+
+
+def test_the_real_model_lowers_a_calm_message_the_lexicon_over_calls(model: SafetyModel) -> None:
+    text = "bit wheezy at night lately, not bad at all, can i get my asthma reviewed sometime"
+    found, result = _lexicon_then(model, text)
+    assert found["severity"] == "urgent"
+    assert result["severity"] == "routine"
