@@ -3,9 +3,9 @@ logistic regression) trained on the labelled tuning and training messages, for p
 lexicon has not met. It can only raise a message's severity, never lower it, so the lexicon's
 context rules (a suicide mention is never cleared) still hold.
 
-Thresholds were chosen on validation set A (`data/safety/eval/validation_a.tsv`) and on sets F
-and G while they were validation sets (both now train the model); held-out set H
-(`heldout_h.tsv`) is the untouched test set. See README, "Figures", and
+Thresholds were chosen on validation sets A and H (`data/safety/eval/validation_*.tsv`) and on
+sets F and G while they were validation sets (both now train the model); held-out set I
+(`heldout_i.tsv`) is the untouched test set. See README, "Figures", and
 `data/safety/eval/LABELLING.md`."""
 
 import re
@@ -21,10 +21,10 @@ from sklearn.pipeline import make_union
 from bot.nlu.safety_rules import SEVERITY_RANK, SafetyRules, normalise
 
 EVAL = Path(__file__).resolve().parents[2] / "data" / "safety" / "eval"
-FLAG_THRESHOLD = 0.8
+FLAG_THRESHOLD = 0.85
 EMERGENCY_THRESHOLD = 0.5
 # The model may lower an urgent lexicon flag to routine (a coordinator still reviews it) when it is
-# this sure the message is calm. Chosen on validation sets A, F and G; see `combine`.
+# this sure the message is calm. Chosen on validation sets A and F; see `combine`.
 CALM_THRESHOLD = 0.8
 CALM_MIN_WORDS = 6
 NEVER_LOWERED = {"suicide_self_harm", "safeguarding"}
