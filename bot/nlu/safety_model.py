@@ -3,9 +3,9 @@ logistic regression) trained on the labelled tuning and training messages, for p
 lexicon has not met. It can only raise a message's severity, never lower it, so the lexicon's
 context rules (a suicide mention is never cleared) still hold.
 
-Thresholds were chosen on validation sets A and H (`data/safety/eval/validation_*.tsv`) and on
-sets F and G while they were validation sets (both now train the model); held-out set I
-(`heldout_i.tsv`) is the untouched test set. See README, "Figures", and
+Thresholds were chosen on validation sets A and I (`data/safety/eval/validation_*.tsv`) and on
+sets F, G and H while they were validation sets (they now train the model); held-out set J
+(`heldout_j.tsv`) is the untouched test set. See README, "Figures", and
 `data/safety/eval/LABELLING.md`."""
 
 import re

@@ -102,6 +102,7 @@ class SafetyRules:
         answer = context.get("answer_negation")
         self.answer_negation = re.compile(rf"^\s*(?:{answer})\s*$") if answer else None
         self.hypothetical = [_words(p) for p in context["hypothetical"]]
+        self.positive_answer = [_words(p) for p in context.get("positive_answer", [])]
         self.historical = [_words(p) for p in context["historical"]]
         self.other = [_words(p) for p in context["other_experiencer"]]
         self.idioms = [_words(p) for p in lexicon["idioms"]]
@@ -164,6 +165,9 @@ class SafetyRules:
         found: dict[tuple[str, int], Concern] = {}
         other = any(p.search(clause) for p in self.other)
         historical = any(p.search(clause) for p in self.historical)
+        # "I put 'nearly every day' for the question about being better off dead": a positive
+        # answer to a screening question is a disclosure, not a hypothetical.
+        answered = any(p.search(clause) for p in self.positive_answer)
         for entry, match in matches:
             begin, finish = match.start() - at, match.end() - at
             before = clause[:begin]
@@ -176,7 +180,7 @@ class SafetyRules:
                 or any(p.search(after) for p in self.post_negation)
                 or bool(self.answer_negation and self.answer_negation.match(clause[finish:]))
             )
-            hypothetical = any(p.search(before) for p in self.hypothetical)
+            hypothetical = not answered and any(p.search(before) for p in self.hypothetical)
             severity = entry.severity
             if negated or hypothetical or historical:
                 severity = "routine" if entry.category in NEVER_CLEARED else "none"

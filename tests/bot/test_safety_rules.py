@@ -160,3 +160,13 @@ def test_a_pattern_never_matches_across_clauses() -> None:
     rules = load_rules()
     assert rules.detect("i can not breathe")["severity"] == "emergency"
     assert rules.detect("i can. not breathe")["severity"] == "none"
+
+
+def test_a_positive_screening_answer_is_a_disclosure_not_a_hypothetical() -> None:
+    rules = load_rules()
+    asked = "the questionnaire asks about being better off dead, what does it mean"
+    answered = (
+        "on the questionnaire I put nearly every day for the question about being better off dead"
+    )
+    assert rules.detect(asked)["severity"] in ("none", "routine")
+    assert rules.detect(answered)["severity"] == "urgent"
