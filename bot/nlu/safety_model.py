@@ -1,11 +1,13 @@
 """The safety detector's second signal: a small statistical model (character and word n-grams,
 logistic regression) trained on the labelled tuning and training messages, for phrasings the
-lexicon has not met. It can only raise a message's severity, never lower it, so the lexicon's
-context rules (a suicide mention is never cleared) still hold.
+lexicon has not met. It may raise a message's severity. It may lower only a narrow kind of lexicon
+flag (`combine`): an urgent flag from a pattern the lexicon marks `broad` (one loose word such
+as "wheezy" or "slipped"), not in a category where a miss is grave, when both the whole message
+and the clause holding the concern read as calm; a suicide or self-harm mention is never cleared.
 
 Thresholds were chosen on validation sets A and I (`data/safety/eval/validation_*.tsv`) and on
-sets F, G and H while they were validation sets (they now train the model); held-out set J
-(`heldout_j.tsv`) is the untouched test set. See README, "Figures", and
+sets F, G and H while they were validation sets (they now train the model); held-out sets J and
+K (`heldout_*.tsv`) are the untouched tests. See README, "Tests and figures", and
 `data/safety/eval/LABELLING.md`."""
 
 import re
@@ -27,7 +29,18 @@ EMERGENCY_THRESHOLD = 0.5
 # this sure the message is calm. Chosen on validation sets A and F; see `combine`.
 CALM_THRESHOLD = 0.8
 CALM_MIN_WORDS = 6
-NEVER_LOWERED = {"suicide_self_harm", "safeguarding"}
+# Categories whose urgent flags the model never lowers: a missed one is grave, or the lexicon's
+# wording for them is already specific (suspected TIA, first fit, missed insulin, psychosis,
+# a carer at breaking point). Found by a safety review of the first version of this rule.
+NEVER_LOWERED = {
+    "suicide_self_harm",
+    "safeguarding",
+    "mental_distress",
+    "carer_crisis",
+    "stroke",
+    "seizure",
+    "overdose_medication",
+}
 _LEVELS = ("calm", "urgent", "emergency")
 _EXCERPT = 200
 
@@ -130,6 +143,8 @@ class SafetyModel:
         """`classifier.predict_proba` for one message (multinomial softmax), computed directly:
         scikit-learn's own path (checks, sparse matrices) costs about 1.5 ms per message, too
         much for the 5 ms p95 target. A test holds the two equal."""
+        if classifier.coef_.shape[0] != len(classifier.classes_) or len(classifier.classes_) < 3:
+            raise ValueError("direct scoring needs a multinomial classifier with 3+ classes")
         scores = classifier.intercept_.astype(float)
         for columns, index, weights in features:
             scores = scores + classifier.coef_[:, columns][:, index] @ weights
@@ -161,6 +176,21 @@ class SafetyModel:
         return severity, max(categories, key=categories.__getitem__)
 
 
+def _concern_clauses_calm(
+    model: SafetyModel, rules: SafetyRules, text: str, concerns: list[dict[str, Any]]
+) -> bool:
+    """Whether each clause holding one of `concerns` reads as calm on its own too: polite
+    wording around a concern ("thanks for the reminder, ...") must not make the concern calm."""
+    clauses = [
+        clause
+        for clause in rules.clauses(text)
+        if any(c["text"] and c["text"] in clause for c in concerns)
+    ]
+    return bool(clauses) and all(
+        model.probabilities(clause)["calm"] >= model.calm_threshold for clause in clauses
+    )
+
+
 def _lowered(result: dict[str, Any]) -> dict[str, Any]:
     """The lexicon's urgent concerns as routine, marked `"lowered": true`."""
     concerns = [
@@ -176,13 +206,13 @@ def combine(
     """The lexicon's result and the model's, together.
 
     - The model adds a concern when it is more severe than anything the lexicon found.
-    - The model lowers an urgent lexicon flag to routine only when all of these hold: it is at
-      least `calm_threshold` sure the message is calm, the message has at least
-      `CALM_MIN_WORDS` words (the model is over-sure on very short texts), and no urgent concern
-      is about suicide, self-harm or safeguarding. It never lowers an emergency, and routine
-      still reaches a coordinator's review; it only spares the same-day alarm. On the held-out
-      sets, every lexicon false alarm on new writers' calm messages was an urgent flag
-      (README, "Figures")."""
+    - The model lowers an urgent lexicon flag to routine only when all of these hold: every
+      urgent concern comes from a pattern the lexicon marks `broad`; none is in `NEVER_LOWERED`;
+      the model is at least `calm_threshold` sure that the whole message, and each clause
+      holding a concern, is calm (polite wording around a concern must not hide it); and the
+      message has at least `CALM_MIN_WORDS` words (the model is over-sure on very short
+      texts). It never lowers an emergency, and routine still reaches a coordinator's review
+      (the concern is marked `"lowered": true`); it only spares the same-day alarm."""
     if model is None or result["severity"] == "emergency":
         return result  # nothing to raise, and an emergency is never lowered
     features = model._weights(normalise(text))
@@ -204,12 +234,14 @@ def combine(
         }
         others = [c for c in result["concerns"] if c["category"] != category]
         return {"severity": severity, "concerns": [concern, *others]}
-    urgent = {c["category"] for c in result["concerns"] if c["severity"] == "urgent"}
+    urgent = [c for c in result["concerns"] if c["severity"] == "urgent"]
     if (
         result["severity"] == "urgent"
-        and not urgent & NEVER_LOWERED
+        and all(c.get("broad") for c in urgent)
+        and not {c["category"] for c in urgent} & NEVER_LOWERED
         and probabilities["calm"] >= model.calm_threshold
         and len(normalise(text).split()) >= CALM_MIN_WORDS
+        and _concern_clauses_calm(model, rules, text, urgent)
     ):
         return _lowered(result)
     return result

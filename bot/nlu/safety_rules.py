@@ -64,6 +64,22 @@ class Concern:
     negated: bool
     hypothetical: bool = False
     historical: bool = False
+    broad: bool = False  # from a pattern the lexicon marks `broad` (see safety_model.combine)
+
+
+# Concern patterns run over clauses joined by new lines, and without their leading word boundary
+# (see `_Entry` and `SafetyRules._matches`). These constructs would cross a clause, or break the
+# hand-made boundary check, so the lexicon may not use them.
+_UNSAFE_IN_CONCERNS = re.compile(r"\\[sSWDB]|\[\^|(?<!\\)[\^$]|\(\?<=")
+
+
+def _check_concern_pattern(pattern: str) -> None:
+    if _UNSAFE_IN_CONCERNS.search(pattern) or re.fullmatch(pattern, "") is not None:
+        raise ValueError(
+            f"lexicon concern pattern not allowed (see _UNSAFE_IN_CONCERNS): {pattern}"
+        )
+    if not re.match(r"[(\w]", pattern):
+        raise ValueError(f"lexicon concern pattern must start with a word or a group: {pattern}")
 
 
 @dataclass(frozen=True)
@@ -74,6 +90,7 @@ class _Entry:
     # The same without its leading word boundary: Python's engine then skips quickly to the
     # characters a match can start with (about twice as fast); `_matches` checks the boundary.
     fast: re.Pattern[str]
+    broad: bool = False
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         """The matches `pattern.finditer` would give, found with `fast`."""
@@ -89,8 +106,17 @@ class _Entry:
 
 class SafetyRules:
     def __init__(self, lexicon: dict[str, Any]) -> None:
+        for group in lexicon["concerns"]:
+            for pattern in group["patterns"]:
+                _check_concern_pattern(pattern)
         self.entries = [
-            _Entry(group["category"], group["severity"], _words(p), re.compile(rf"(?:{p})\b"))
+            _Entry(
+                group["category"],
+                group["severity"],
+                _words(p),
+                re.compile(rf"(?:{p})\b"),
+                bool(group.get("broad", False)),
+            )
             for group in lexicon["concerns"]
             for p in group["patterns"]
         ]
@@ -103,6 +129,7 @@ class SafetyRules:
         self.answer_negation = re.compile(rf"^\s*(?:{answer})\s*$") if answer else None
         self.hypothetical = [_words(p) for p in context["hypothetical"]]
         self.positive_answer = [_words(p) for p in context.get("positive_answer", [])]
+        self.current = [_words(p) for p in context.get("current", [])]
         self.historical = [_words(p) for p in context["historical"]]
         self.other = [_words(p) for p in context["other_experiencer"]]
         self.idioms = [_words(p) for p in lexicon["idioms"]]
@@ -164,7 +191,8 @@ class SafetyRules:
     ) -> list[Concern]:
         found: dict[tuple[str, int], Concern] = {}
         other = any(p.search(clause) for p in self.other)
-        historical = any(p.search(clause) for p in self.historical)
+        now = any(p.search(clause) for p in self.current)
+        historical = not now and any(p.search(clause) for p in self.historical)
         # "I put 'nearly every day' for the question about being better off dead": a positive
         # answer to a screening question is a disclosure, not a hypothetical.
         answered = any(p.search(clause) for p in self.positive_answer)
@@ -180,7 +208,9 @@ class SafetyRules:
                 or any(p.search(after) for p in self.post_negation)
                 or bool(self.answer_negation and self.answer_negation.match(clause[finish:]))
             )
-            hypothetical = not answered and any(p.search(before) for p in self.hypothetical)
+            hypothetical = (
+                not answered and not now and any(p.search(before) for p in self.hypothetical)
+            )
             severity = entry.severity
             if negated or hypothetical or historical:
                 severity = "routine" if entry.category in NEVER_CLEARED else "none"
@@ -193,6 +223,7 @@ class SafetyRules:
                 negated=negated,
                 hypothetical=hypothetical,
                 historical=historical,
+                broad=entry.broad,
             )
             current = found.get(key)
             if current is None or SEVERITY_RANK[severity] > SEVERITY_RANK[current.severity]:
@@ -207,6 +238,11 @@ class SafetyRules:
     def _negate(concern: Concern) -> Concern:
         severity = "routine" if concern.category in NEVER_CLEARED else "none"
         return replace(concern, severity=severity, negated=True)
+
+    @staticmethod
+    def clauses(text: str) -> list[str]:
+        """The message split as the rules split it (punctuation, "but")."""
+        return [c for c in _CLAUSE_BREAK.split(text or "") if c.strip()]
 
     def mentions_someone_else(self, text: str) -> bool:
         clean = normalise(text)
@@ -235,11 +271,9 @@ class SafetyRules:
         best: dict[str, Concern] = {}
         for concern in concerns:
             held = best.get(concern.category)
-            # The most severe mention; on a tie, the longest (it says the most).
-            if held is None or (SEVERITY_RANK[concern.severity], len(concern.text)) > (
-                SEVERITY_RANK[held.severity],
-                len(held.text),
-            ):
+            # The most severe mention; on a tie, a specific pattern over a broad one, then the
+            # longest (it says the most).
+            if held is None or _rank(concern) > _rank(held):
                 best[concern.category] = concern
         # Red flags add up: two distinct urgent concerns in one message are treated as an
         # emergency (e.g. a head injury and now drowsy; heavy bleeding and feeling faint).
@@ -259,11 +293,16 @@ class SafetyRules:
                         if k in ("category", "severity", "text", "experiencer", "negated")
                     },
                     "source": "lexicon",
+                    **({"broad": True} if c.broad else {}),
                 }
                 for c in kept
                 if c.severity != "none" or c.negated
             ],
         }
+
+
+def _rank(concern: Concern) -> tuple[int, bool, int]:
+    return SEVERITY_RANK[concern.severity], not concern.broad, len(concern.text)
 
 
 @lru_cache

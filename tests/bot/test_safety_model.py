@@ -114,8 +114,8 @@ def _lexicon_then(model: SafetyModel, text: str) -> tuple[dict, dict]:
     return found, combine(found, text, model, rules)
 
 
-def test_a_sure_calm_model_lowers_an_urgent_flag_to_routine_for_review() -> None:
-    text = "a bit wheezy in the mornings lately, no worse than usual, can my inhalers be reviewed"
+def test_a_sure_calm_model_lowers_a_broad_urgent_flag_to_routine_for_review() -> None:
+    text = "a bit wheezy in the mornings lately, not bad at all, can my inhalers be reviewed"
     found, result = _lexicon_then(_SureItIsCalm(0.95), text)
     assert found["severity"] == "urgent"
     assert result["severity"] == "routine"
@@ -132,6 +132,8 @@ def test_a_sure_calm_model_lowers_an_urgent_flag_to_routine_for_review() -> None
         "my partner takes all my wages and checks my phone every single night",  # safeguarding
         "crushing pain in my chest going down my left arm and I feel sick",  # emergency
         "had a fall last night",  # too short to trust the model
+        "my peak flow is down to half of my normal since this cold",  # a specific pattern
+        "I think I had a mini stroke yesterday, could someone ring me",  # never lowered
     ],
 )
 def test_never_lowers_suicide_safeguarding_an_emergency_or_a_short_text(text: str) -> None:
@@ -145,3 +147,28 @@ def test_the_real_model_lowers_a_calm_message_the_lexicon_over_calls(model: Safe
     found, result = _lexicon_then(model, text)
     assert found["severity"] == "urgent"
     assert result["severity"] == "routine"
+
+
+@pytest.mark.parametrize(
+    "concern",
+    [
+        "I think I had a mini stroke yesterday",
+        "I ran out of my insulin",
+        "I have missed three days of my warfarin",
+        "my peak flow is down to half",
+        "the neighbours are poisoning me",
+        "I cant carry on",
+        "my dad slipped in the bath this morning and cant get up",
+    ],
+)
+def test_polite_wording_around_a_concern_does_not_lower_it(
+    model: SafetyModel, concern: str
+) -> None:
+    """Found by a safety review: admin wording made the whole message read as calm."""
+    text = (
+        "Thank you for the reminder about my appointment next Tuesday, all fine there. "
+        f"{concern}. Nothing to worry about, thanks"
+    )
+    found, result = _lexicon_then(model, text)
+    assert SEVERITY_RANK[found["severity"]] >= SEVERITY_RANK["urgent"], found
+    assert result["severity"] == found["severity"], result

@@ -170,3 +170,42 @@ def test_a_positive_screening_answer_is_a_disclosure_not_a_hypothetical() -> Non
     )
     assert rules.detect(asked)["severity"] in ("none", "routine")
     assert rules.detect(answered)["severity"] == "urgent"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Found by a safety review: context triggers and idioms that once cleared these.
+        "my son aged 4 is struggling to breathe and his lips are going blue",
+        "her face has dropped and her speech has gone completely",
+        "i have my scan in march and i am bleeding heavily",
+        "he was seizure free and now hes been shaking on the floor for 10 minutes",
+        "her oxygen sats are in the 80s and her lips are going blue",
+        "im doing first aid on my dad he is not breathing",
+        "i was writing in my diary and now i cant breathe",
+        "the 111 lady asked about his breathing he cant breathe",
+        "is that normal he cant breathe and his lips are blue",
+        "my husband collapsed onto the bed",
+        "mum collapsed in a heap in the kitchen",
+        "i have taken my whole prescription of 56 tablets",
+        "watched casualty and then my dad collapsed",
+    ],
+)
+def test_context_words_never_clear_an_emergency_happening_now(text: str) -> None:
+    assert load_rules().detect(text)["severity"] == "emergency"
+
+
+@pytest.mark.parametrize(
+    "pattern", [r"chest\s+pain", r"[^a]bc", r"^pain", r"(?<=my )chest", r"(x)?"]
+)
+def test_the_lexicon_refuses_patterns_the_fast_search_cannot_honour(pattern: str) -> None:
+    from bot.nlu.safety_rules import SafetyRules
+
+    lexicon = {
+        "concerns": [{"category": "chest_pain", "severity": "urgent", "patterns": [pattern]}],
+        "context": {"negation_window": 5, "negation": [], "hypothetical": [], "historical": []},
+        "idioms": [],
+        "spellings": {},
+    }
+    with pytest.raises(ValueError):
+        SafetyRules(lexicon)
