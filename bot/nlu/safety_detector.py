@@ -3,10 +3,9 @@ and makes a concern the message's intent, so that the safety rules win over ever
 
 Two signals: the rules in `bot.nlu.safety_rules` (lexicon as data, context rules), and a small
 model (`bot.nlu.safety_model`) trained with the assistant from the labelled messages in
-`data/safety/eval/`, which may raise a severity, or lower an urgent flag to routine when it is
-sure the message is calm (never suicide, self-harm or safeguarding; see `combine`). It runs
-last among the classifiers: the intent DIET chose stays in `intent_ranking`, below the safety
-intent.
+`data/safety/eval/`, which may raise a severity (and, only if `calm_threshold` is set, lower a
+broad urgent flag to routine; see `combine`). It runs last among the classifiers: the intent
+DIET chose stays in `intent_ranking`, below the safety intent.
 
 Only this component decides a safety intent. The safety intents have a few NLU examples so that
 the domain validates; if DIET ever puts one first when the rules found nothing, it is replaced by

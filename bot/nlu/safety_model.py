@@ -1,9 +1,10 @@
 """The safety detector's second signal: a small statistical model (character and word n-grams,
 logistic regression) trained on the labelled tuning and training messages, for phrasings the
-lexicon has not met. It may raise a message's severity. It may lower only a narrow kind of lexicon
-flag (`combine`): an urgent flag from a pattern the lexicon marks `broad` (one loose word such
-as "wheezy" or "slipped"), not in a category where a miss is grave, when both the whole message
-and the clause holding the concern read as calm; a suicide or self-harm mention is never cleared.
+lexicon has not met. It may raise a message's severity. When `calm_threshold` is set (it is off
+by default), it may also lower a narrow kind of lexicon flag (`combine`): an urgent flag from a
+pattern the lexicon marks `broad` (one loose word such as "wheezy" or "slipped"), not in a
+category where a miss is grave, when the whole message and every clause with a concern read as
+calm. A suicide or self-harm mention is never cleared.
 
 Thresholds were chosen on validation sets A and I (`data/safety/eval/validation_*.tsv`) and on
 sets F, G and H while they were validation sets (they now train the model); held-out sets J and
@@ -25,9 +26,11 @@ from bot.nlu.safety_rules import SEVERITY_RANK, SafetyRules, normalise
 EVAL = Path(__file__).resolve().parents[2] / "data" / "safety" / "eval"
 FLAG_THRESHOLD = 0.85
 EMERGENCY_THRESHOLD = 0.5
-# The model may lower an urgent lexicon flag to routine (a coordinator still reviews it) when it is
-# this sure the message is calm. Chosen on validation sets A and F; see `combine`.
-CALM_THRESHOLD = 0.8
+# The model may lower a broad urgent lexicon flag to routine (a coordinator still reviews it) when
+# it is this sure the message is calm; see `combine`. Off (None) unless the deploying
+# organisation's clinical safety officer turns it on in config.yml: two safety reviews found
+# real concerns it lowered, and it only trims false alarms (README, "Tests and figures").
+CALM_THRESHOLD: float | None = None
 CALM_MIN_WORDS = 6
 # Categories whose urgent flags the model never lowers: a missed one is grave, or the lexicon's
 # wording for them is already specific (suspected TIA, first fit, missed insulin, psychosis,
@@ -80,7 +83,7 @@ class SafetyModel:
     category: LogisticRegression
     flag_threshold: float = FLAG_THRESHOLD
     emergency_threshold: float = EMERGENCY_THRESHOLD
-    calm_threshold: float = CALM_THRESHOLD
+    calm_threshold: float | None = CALM_THRESHOLD
 
     @classmethod
     def fit(cls, rows: list[Row], **thresholds: float) -> "SafetyModel":
@@ -179,15 +182,19 @@ class SafetyModel:
 def _concern_clauses_calm(
     model: SafetyModel, rules: SafetyRules, text: str, concerns: list[dict[str, Any]]
 ) -> bool:
-    """Whether each clause holding one of `concerns` reads as calm on its own too: polite
-    wording around a concern ("thanks for the reminder, ...") must not make the concern calm."""
-    clauses = [
+    """Whether every clause in which the lexicon finds a concern of its own reads as calm too:
+    polite wording around a concern ("thanks for the reminder, ...") must not make it calm, and
+    a calm mention earlier in the message must not speak for a worrying one later."""
+    threshold = model.calm_threshold
+    flagged = [
         clause
         for clause in rules.clauses(text)
-        if any(c["text"] and c["text"] in clause for c in concerns)
+        if SEVERITY_RANK[rules.detect(clause)["severity"]] >= SEVERITY_RANK["urgent"]
     ]
-    return bool(clauses) and all(
-        model.probabilities(clause)["calm"] >= model.calm_threshold for clause in clauses
+    return (
+        threshold is not None
+        and bool(flagged)
+        and all(model.probabilities(clause)["calm"] >= threshold for clause in flagged)
     )
 
 
@@ -236,7 +243,8 @@ def combine(
         return {"severity": severity, "concerns": [concern, *others]}
     urgent = [c for c in result["concerns"] if c["severity"] == "urgent"]
     if (
-        result["severity"] == "urgent"
+        model.calm_threshold is not None
+        and result["severity"] == "urgent"
         and all(c.get("broad") for c in urgent)
         and not {c["category"] for c in urgent} & NEVER_LOWERED
         and probabilities["calm"] >= model.calm_threshold

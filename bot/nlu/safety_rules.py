@@ -128,6 +128,11 @@ class SafetyRules:
         answer = context.get("answer_negation")
         self.answer_negation = re.compile(rf"^\s*(?:{answer})\s*$") if answer else None
         self.hypothetical = [_words(p) for p in context["hypothetical"]]
+        # A hypothetical reaches only this many words forward, and never past a new subject
+        # ("should I call an ambulance, she's not breathing"); some "if"s are not hypotheticals.
+        self.hypothetical_window = int(context.get("hypothetical_window", 1000))
+        self.scope_break = [_words(p) for p in context.get("scope_break", [])]
+        self.not_hypothetical = [_words(p) for p in context.get("not_hypothetical", [])]
         self.positive_answer = [_words(p) for p in context.get("positive_answer", [])]
         self.current = [_words(p) for p in context.get("current", [])]
         self.historical = [_words(p) for p in context["historical"]]
@@ -208,9 +213,7 @@ class SafetyRules:
                 or any(p.search(after) for p in self.post_negation)
                 or bool(self.answer_negation and self.answer_negation.match(clause[finish:]))
             )
-            hypothetical = (
-                not answered and not now and any(p.search(before) for p in self.hypothetical)
-            )
+            hypothetical = not answered and not now and self._in_hypothetical(before)
             severity = entry.severity
             if negated or hypothetical or historical:
                 severity = "routine" if entry.category in NEVER_CLEARED else "none"
@@ -229,6 +232,20 @@ class SafetyRules:
             if current is None or SEVERITY_RANK[severity] > SEVERITY_RANK[current.severity]:
                 found[key] = concern
         return list(found.values())
+
+    def _in_hypothetical(self, before: str) -> bool:
+        """Whether a hypothetical trigger governs a concern that starts after `before`: a trigger
+        within `hypothetical_window` words, with no new subject in between."""
+        for pattern in self.not_hypothetical:
+            before = pattern.sub(lambda m: " " * len(m.group(0)), before)
+        for trigger in self.hypothetical:
+            for match in trigger.finditer(before):
+                between = before[match.end() :]
+                if len(between.split()) > self.hypothetical_window:
+                    continue
+                if not any(p.search(between) for p in self.scope_break):
+                    return True
+        return False
 
     def _is_answer_no(self, raw_clause: str) -> bool:
         clause = normalise(raw_clause)

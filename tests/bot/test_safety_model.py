@@ -97,7 +97,7 @@ class _SureItIsCalm(SafetyModel):
     """The real model's rules for combining, with the probabilities fixed."""
 
     def __init__(self, calm: float) -> None:
-        super().__init__(vectoriser=None, severity=None, category=None)
+        super().__init__(vectoriser=None, severity=None, category=None, calm_threshold=0.8)
         self.calm = calm
 
     def _weights(self, clean: str) -> list:
@@ -142,11 +142,16 @@ def test_never_lowers_suicide_safeguarding_an_emergency_or_a_short_text(text: st
     assert result == found
 
 
-def test_the_real_model_lowers_a_calm_message_the_lexicon_over_calls(model: SafetyModel) -> None:
+def test_the_real_model_lowers_a_calm_message_only_when_switched_on(model: SafetyModel) -> None:
     text = "bit wheezy at night lately, not bad at all, can i get my asthma reviewed sometime"
     found, result = _lexicon_then(model, text)
     assert found["severity"] == "urgent"
-    assert result["severity"] == "routine"
+    assert result["severity"] == "urgent"  # off by default
+    model.calm_threshold = 0.8
+    try:
+        assert _lexicon_then(model, text)[1]["severity"] == "routine"
+    finally:
+        model.calm_threshold = None
 
 
 @pytest.mark.parametrize(
@@ -169,6 +174,25 @@ def test_polite_wording_around_a_concern_does_not_lower_it(
         "Thank you for the reminder about my appointment next Tuesday, all fine there. "
         f"{concern}. Nothing to worry about, thanks"
     )
-    found, result = _lexicon_then(model, text)
+    model.calm_threshold = 0.8
+    try:
+        found, result = _lexicon_then(model, text)
+    finally:
+        model.calm_threshold = None
+    assert SEVERITY_RANK[found["severity"]] >= SEVERITY_RANK["urgent"], found
+    assert result["severity"] == found["severity"], result
+
+
+def test_a_calm_mention_does_not_speak_for_a_worrying_one_later(model: SafetyModel) -> None:
+    """Found by the second safety review: only the longest mention's clause used to be checked."""
+    text = (
+        "Thanks so much for the reminder about my review, I had a fall in the garden last month "
+        "and all fine now thank you. Mum fell today and is very pale"
+    )
+    model.calm_threshold = 0.8
+    try:
+        found, result = _lexicon_then(model, text)
+    finally:
+        model.calm_threshold = None
     assert SEVERITY_RANK[found["severity"]] >= SEVERITY_RANK["urgent"], found
     assert result["severity"] == found["severity"], result

@@ -30,6 +30,9 @@ ACCEPTED_OVERCALLS = {
     # A denial more than five words before "hurt myself": a wider negation window would clear
     # real concerns ("not sure but I think he's having a stroke").
     "I'll be honest, I'm not in that dark place where I'd hurt myself, I just miss my husband",
+    # A hypothetical reaches six words forward: further on, a concern is read as real ("should I
+    # ring 111, what would I do if ... he's collapsed" must not be cleared).
+    "How would I know if Mum was getting one of those water infections that make you muddled?",
 }
 
 
@@ -189,6 +192,20 @@ def test_a_positive_screening_answer_is_a_disclosure_not_a_hypothetical() -> Non
         "mum collapsed in a heap in the kitchen",
         "i have taken my whole prescription of 56 tablets",
         "watched casualty and then my dad collapsed",
+        # Found by the second review: hypotheticals reaching too far, history, idioms.
+        "should i call an ambulance shes not breathing",
+        "how long will the ambulance be hes not breathing",
+        "can i have an ambulance my dad has collapsed",
+        "sorry to bother you if you get a min my dad has collapsed",
+        "it feels as if my chest is being crushed",
+        "not sure if its serious my chest is crushing",
+        "im in my sixties and having chest pain and sweating",
+        "Dad has collapsed in the summer house",
+        "his sats are in the eighties and his lips are blue",
+        "Her last fit was 5 minutes ago and she's having another one",
+        "my chest is killing me",
+        "banged his head and keeps falling asleep",
+        "had a stroke last year face drooping again today",
     ],
 )
 def test_context_words_never_clear_an_emergency_happening_now(text: str) -> None:

@@ -10,7 +10,8 @@ from backend.app.core.config import get_settings
 
 
 def make_engine(url: str) -> Engine:
-    connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
+    # SQLite (the demo and tests): wait up to 15 s for another writer instead of failing.
+    connect_args = {"check_same_thread": False, "timeout": 15} if url.startswith("sqlite") else {}
     # hide_parameters: a database error must never put patient data into a log.
     engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True, hide_parameters=True)
     if url.startswith("sqlite"):
@@ -26,7 +27,10 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
-            conn.exec_driver_sql("BEGIN")
+            # IMMEDIATE: every request writes (an audit event at least). A deferred transaction
+            # that reads and then writes fails at once with "database is locked" when another
+            # connection wrote in between, which the end-to-end test met under load.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
