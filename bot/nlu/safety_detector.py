@@ -3,9 +3,8 @@ and makes a concern the message's intent, so that the safety rules win over ever
 
 Two signals: the rules in `bot.nlu.safety_rules` (lexicon as data, context rules), and a small
 model (`bot.nlu.safety_model`) trained with the assistant from the labelled messages in
-`data/safety/eval/`, which may raise a severity (and, only if `calm_threshold` is set, lower a
-broad urgent flag to routine; see `combine`). It runs last among the classifiers: the intent
-DIET chose stays in `intent_ranking`, below the safety intent.
+`data/safety/eval/`, which can only raise a severity. It runs last among the classifiers: the
+intent DIET chose stays in `intent_ranking`, below the safety intent.
 
 Only this component decides a safety intent. The safety intents have a few NLU examples so that
 the domain validates; if DIET ever puts one first when the rules found nothing, it is replaced by
@@ -27,7 +26,6 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu import safety_model
 from bot.nlu.safety_model import (
-    CALM_THRESHOLD,
     EMERGENCY_THRESHOLD,
     FLAG_THRESHOLD,
     SafetyModel,
@@ -89,7 +87,6 @@ class SafetyDetector(GraphComponent):
         return {
             "flag_threshold": FLAG_THRESHOLD,
             "emergency_threshold": EMERGENCY_THRESHOLD,
-            "calm_threshold": CALM_THRESHOLD,
             # Keep equal to the FallbackClassifier's threshold in config.yml.
             "fallback_threshold": 0.4,
         }
@@ -130,7 +127,6 @@ class SafetyDetector(GraphComponent):
             training_rows(),
             flag_threshold=self._config["flag_threshold"],
             emergency_threshold=self._config["emergency_threshold"],
-            calm_threshold=self._config["calm_threshold"],
         )
         with self._storage.write_to(self._resource) as directory:
             joblib.dump(self._model, directory / MODEL_FILE)

@@ -1,15 +1,13 @@
 """The safety detector's second signal: a small statistical model (character and word n-grams,
 logistic regression) trained on the labelled tuning and training messages, for phrasings the
-lexicon has not met. It may raise a message's severity. When `calm_threshold` is set (it is off
-by default), it may also lower a narrow kind of lexicon flag (`combine`): an urgent flag from a
-pattern the lexicon marks `broad` (one loose word such as "wheezy" or "slipped"), not in a
-category where a miss is grave, when the whole message and every clause with a concern read as
-calm. A suicide or self-harm mention is never cleared.
+lexicon has not met. It can only raise a message's severity, never lower it, so the lexicon's
+context rules (a suicide mention is never cleared) still hold. (A rule letting it lower "sure
+calm" urgent flags was tried and removed: two safety reviews found real concerns it lowered, and
+once made safe it no longer changed the held-out figures. README, "Tests and figures".)
 
 Thresholds were chosen on validation sets A and I (`data/safety/eval/validation_*.tsv`) and on
 sets F, G and H while they were validation sets (they now train the model); held-out sets J and
-K (`heldout_*.tsv`) are the untouched tests. See README, "Tests and figures", and
-`data/safety/eval/LABELLING.md`."""
+K (`heldout_*.tsv`) are the untouched tests. See `data/safety/eval/LABELLING.md`."""
 
 import re
 from dataclasses import dataclass
@@ -26,24 +24,6 @@ from bot.nlu.safety_rules import SEVERITY_RANK, SafetyRules, normalise
 EVAL = Path(__file__).resolve().parents[2] / "data" / "safety" / "eval"
 FLAG_THRESHOLD = 0.85
 EMERGENCY_THRESHOLD = 0.5
-# The model may lower a broad urgent lexicon flag to routine (a coordinator still reviews it) when
-# it is this sure the message is calm; see `combine`. Off (None) unless the deploying
-# organisation's clinical safety officer turns it on in config.yml: two safety reviews found
-# real concerns it lowered, and it only trims false alarms (README, "Tests and figures").
-CALM_THRESHOLD: float | None = None
-CALM_MIN_WORDS = 6
-# Categories whose urgent flags the model never lowers: a missed one is grave, or the lexicon's
-# wording for them is already specific (suspected TIA, first fit, missed insulin, psychosis,
-# a carer at breaking point). Found by a safety review of the first version of this rule.
-NEVER_LOWERED = {
-    "suicide_self_harm",
-    "safeguarding",
-    "mental_distress",
-    "carer_crisis",
-    "stroke",
-    "seizure",
-    "overdose_medication",
-}
 _LEVELS = ("calm", "urgent", "emergency")
 _EXCERPT = 200
 
@@ -83,7 +63,6 @@ class SafetyModel:
     category: LogisticRegression
     flag_threshold: float = FLAG_THRESHOLD
     emergency_threshold: float = EMERGENCY_THRESHOLD
-    calm_threshold: float | None = CALM_THRESHOLD
 
     @classmethod
     def fit(cls, rows: list[Row], **thresholds: float) -> "SafetyModel":
@@ -179,77 +158,24 @@ class SafetyModel:
         return severity, max(categories, key=categories.__getitem__)
 
 
-def _concern_clauses_calm(
-    model: SafetyModel, rules: SafetyRules, text: str, concerns: list[dict[str, Any]]
-) -> bool:
-    """Whether every clause in which the lexicon finds a concern of its own reads as calm too:
-    polite wording around a concern ("thanks for the reminder, ...") must not make it calm, and
-    a calm mention earlier in the message must not speak for a worrying one later."""
-    threshold = model.calm_threshold
-    flagged = [
-        clause
-        for clause in rules.clauses(text)
-        if SEVERITY_RANK[rules.detect(clause)["severity"]] >= SEVERITY_RANK["urgent"]
-    ]
-    return (
-        threshold is not None
-        and bool(flagged)
-        and all(model.probabilities(clause)["calm"] >= threshold for clause in flagged)
-    )
-
-
-def _lowered(result: dict[str, Any]) -> dict[str, Any]:
-    """The lexicon's urgent concerns as routine, marked `"lowered": true`."""
-    concerns = [
-        {**c, "severity": "routine", "lowered": True} if c["severity"] == "urgent" else c
-        for c in result["concerns"]
-    ]
-    return {"severity": "routine", "concerns": concerns}
-
-
 def combine(
     result: dict[str, Any], text: str, model: SafetyModel | None, rules: SafetyRules
 ) -> dict[str, Any]:
-    """The lexicon's result and the model's, together.
-
-    - The model adds a concern when it is more severe than anything the lexicon found.
-    - The model lowers an urgent lexicon flag to routine only when all of these hold: every
-      urgent concern comes from a pattern the lexicon marks `broad`; none is in `NEVER_LOWERED`;
-      the model is at least `calm_threshold` sure that the whole message, and each clause
-      holding a concern, is calm (polite wording around a concern must not hide it); and the
-      message has at least `CALM_MIN_WORDS` words (the model is over-sure on very short
-      texts). It never lowers an emergency, and routine still reaches a coordinator's review
-      (the concern is marked `"lowered": true`); it only spares the same-day alarm."""
+    """Add the model's concern when it is more severe than anything the lexicon found."""
     if model is None or result["severity"] == "emergency":
-        return result  # nothing to raise, and an emergency is never lowered
-    features = model._weights(normalise(text))
-    if not features:
+        return result  # nothing to raise
+    predicted = model.predict(text, above=result["severity"])
+    if predicted is None:
         return result
-    probabilities = model._probabilities(model.severity, features)
-    severity = model.level(probabilities)
-    if severity is not None and SEVERITY_RANK[severity] > SEVERITY_RANK[result["severity"]]:
-        categories = model._probabilities(model.category, features)
-        category = max(categories, key=categories.__getitem__)
-        excerpt = re.sub(r"\s+", " ", text).strip()[:_EXCERPT]
-        concern = {
-            "category": category,
-            "severity": severity,
-            "text": excerpt,
-            "experiencer": "other" if rules.mentions_someone_else(text) else "patient",
-            "negated": False,
-            "source": "model",
-        }
-        others = [c for c in result["concerns"] if c["category"] != category]
-        return {"severity": severity, "concerns": [concern, *others]}
-    urgent = [c for c in result["concerns"] if c["severity"] == "urgent"]
-    if (
-        model.calm_threshold is not None
-        and result["severity"] == "urgent"
-        and all(c.get("broad") for c in urgent)
-        and not {c["category"] for c in urgent} & NEVER_LOWERED
-        and probabilities["calm"] >= model.calm_threshold
-        and len(normalise(text).split()) >= CALM_MIN_WORDS
-        and _concern_clauses_calm(model, rules, text, urgent)
-    ):
-        return _lowered(result)
-    return result
+    severity, category = predicted
+    excerpt = re.sub(r"\s+", " ", text).strip()[:_EXCERPT]
+    concern = {
+        "category": category,
+        "severity": severity,
+        "text": excerpt,
+        "experiencer": "other" if rules.mentions_someone_else(text) else "patient",
+        "negated": False,
+        "source": "model",
+    }
+    others = [c for c in result["concerns"] if c["category"] != category]
+    return {"severity": severity, "concerns": [concern, *others]}

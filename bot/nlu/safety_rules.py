@@ -64,7 +64,6 @@ class Concern:
     negated: bool
     hypothetical: bool = False
     historical: bool = False
-    broad: bool = False  # from a pattern the lexicon marks `broad` (see safety_model.combine)
 
 
 # Concern patterns run over clauses joined by new lines, and without their leading word boundary
@@ -90,7 +89,6 @@ class _Entry:
     # The same without its leading word boundary: Python's engine then skips quickly to the
     # characters a match can start with (about twice as fast); `_matches` checks the boundary.
     fast: re.Pattern[str]
-    broad: bool = False
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         """The matches `pattern.finditer` would give, found with `fast`."""
@@ -115,7 +113,6 @@ class SafetyRules:
                 group["severity"],
                 _words(p),
                 re.compile(rf"(?:{p})\b"),
-                bool(group.get("broad", False)),
             )
             for group in lexicon["concerns"]
             for p in group["patterns"]
@@ -226,7 +223,6 @@ class SafetyRules:
                 negated=negated,
                 hypothetical=hypothetical,
                 historical=historical,
-                broad=entry.broad,
             )
             current = found.get(key)
             if current is None or SEVERITY_RANK[severity] > SEVERITY_RANK[current.severity]:
@@ -288,8 +284,7 @@ class SafetyRules:
         best: dict[str, Concern] = {}
         for concern in concerns:
             held = best.get(concern.category)
-            # The most severe mention; on a tie, a specific pattern over a broad one, then the
-            # longest (it says the most).
+            # The most severe mention; on a tie, the longest (it says the most).
             if held is None or _rank(concern) > _rank(held):
                 best[concern.category] = concern
         # Red flags add up: two distinct urgent concerns in one message are treated as an
@@ -310,7 +305,6 @@ class SafetyRules:
                         if k in ("category", "severity", "text", "experiencer", "negated")
                     },
                     "source": "lexicon",
-                    **({"broad": True} if c.broad else {}),
                 }
                 for c in kept
                 if c.severity != "none" or c.negated
@@ -318,8 +312,8 @@ class SafetyRules:
         }
 
 
-def _rank(concern: Concern) -> tuple[int, bool, int]:
-    return SEVERITY_RANK[concern.severity], not concern.broad, len(concern.text)
+def _rank(concern: Concern) -> tuple[int, int]:
+    return SEVERITY_RANK[concern.severity], len(concern.text)
 
 
 @lru_cache

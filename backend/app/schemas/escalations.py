@@ -18,9 +18,6 @@ class Concern(BaseModel):
     experiencer: Literal["patient", "other"] = "patient"
     negated: bool = False
     source: Literal["lexicon", "model"] = "lexicon"
-    # The model judged an urgent lexicon flag calm and lowered it to routine (it still reaches a
-    # coordinator's review); kept so staff can see the flag was overridden.
-    lowered: bool = False
 
     @field_validator("text")
     @classmethod
