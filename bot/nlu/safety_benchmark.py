@@ -6,8 +6,8 @@ urgent or emergency; a false alarm is a flag on a message labelled routine or no
 time per message of the whole detector (lexicon and model).
 
 The model is trained here on the tuning and training files only, exactly as `rasa train` does.
-Validation sets A and I (`validation_*.tsv`), with F, G and H before they joined training,
-chose the model's thresholds; held-out J (`heldout_j.tsv`) is the untouched test, and the targets
+Validation sets A, I and K (`validation_*.tsv`), with F, G and H before they joined training,
+chose the model's thresholds; held-out L (`heldout_l.tsv`) is the untouched test, and the targets
 apply to it. "lexicon" lines show the
 rules alone, for comparison. `data/safety/eval/LABELLING.md` says how each set was made and used."""
 

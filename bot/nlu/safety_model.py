@@ -5,9 +5,9 @@ context rules (a suicide mention is never cleared) still hold. (A rule letting i
 calm" urgent flags was tried and removed: two safety reviews found real concerns it lowered, and
 once made safe it no longer changed the held-out figures. README, "Tests and figures".)
 
-Thresholds were chosen on validation sets A and I (`data/safety/eval/validation_*.tsv`) and on
-sets F, G and H while they were validation sets (they now train the model); held-out sets J and
-K (`heldout_*.tsv`) are the untouched tests. See `data/safety/eval/LABELLING.md`."""
+Thresholds were chosen on validation sets A, I and K (`data/safety/eval/validation_*.tsv`) and
+on sets F, G and H while they were validation sets (they now train the model); held-out set L
+(`heldout_l.tsv`) is the untouched test. See `data/safety/eval/LABELLING.md`."""
 
 import re
 from dataclasses import dataclass
@@ -22,7 +22,7 @@ from sklearn.pipeline import make_union
 from bot.nlu.safety_rules import SEVERITY_RANK, SafetyRules, normalise
 
 EVAL = Path(__file__).resolve().parents[2] / "data" / "safety" / "eval"
-FLAG_THRESHOLD = 0.85
+FLAG_THRESHOLD = 0.9
 EMERGENCY_THRESHOLD = 0.5
 _LEVELS = ("calm", "urgent", "emergency")
 _EXCERPT = 200
