@@ -226,3 +226,16 @@ def test_the_lexicon_refuses_patterns_the_fast_search_cannot_honour(pattern: str
     }
     with pytest.raises(ValueError):
         SafetyRules(lexicon)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Found by the second review: a denial or "used to" that is really a comparison.
+        "I haven't had chest pain like this in years",
+        "im not used to being this breathless",
+        "he had fits as a child and he's fitting now on the floor",
+    ],
+)
+def test_a_comparison_with_the_past_is_not_a_denial(text: str) -> None:
+    assert SEVERITY_RANK[load_rules().detect(text)["severity"]] >= SEVERITY_RANK["urgent"]
