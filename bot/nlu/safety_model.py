@@ -24,7 +24,6 @@ from bot.nlu.safety_rules import SEVERITY_RANK, SafetyRules, normalise
 EVAL = Path(__file__).resolve().parents[2] / "data" / "safety" / "eval"
 FLAG_THRESHOLD = 0.9
 EMERGENCY_THRESHOLD = 0.5
-_LEVELS = ("calm", "urgent", "emergency")
 _EXCERPT = 200
 
 Row = tuple[str, str, str]  # severity, category, text
@@ -86,6 +85,11 @@ class SafetyModel:
     def _columns(self) -> list[tuple[Any, dict[str, int], np.ndarray, slice]]:
         """Per vectoriser: its analyser, vocabulary, idf weights and its columns. Built once."""
         if getattr(self, "_parts", None) is None:
+            for classifier in (self.severity, self.category):
+                # `_probabilities` scores with a softmax over one row of weights per class.
+                classes = len(classifier.classes_)
+                if classes < 3 or classifier.coef_.shape[0] != classes:
+                    raise ValueError("direct scoring needs multinomial classifiers, 3+ classes")
             parts, offset = [], 0
             for _, step in self.vectoriser.transformer_list:
                 width = len(step.vocabulary_)
@@ -125,8 +129,6 @@ class SafetyModel:
         """`classifier.predict_proba` for one message (multinomial softmax), computed directly:
         scikit-learn's own path (checks, sparse matrices) costs about 1.5 ms per message, too
         much for the 5 ms p95 target. A test holds the two equal."""
-        if classifier.coef_.shape[0] != len(classifier.classes_) or len(classifier.classes_) < 3:
-            raise ValueError("direct scoring needs a multinomial classifier with 3+ classes")
         scores = classifier.intercept_.astype(float)
         for columns, index, weights in features:
             scores = scores + classifier.coef_[:, columns][:, index] @ weights

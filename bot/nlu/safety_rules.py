@@ -191,6 +191,8 @@ class SafetyRules:
         at: int,
         matches: list[tuple[_Entry, re.Match[str]]],
     ) -> list[Concern]:
+        if not matches:
+            return []  # most clauses: no context to work out
         found: dict[tuple[str, int], Concern] = {}
         other = any(p.search(clause) for p in self.other)
         now = any(p.search(clause) for p in self.current)
@@ -251,11 +253,6 @@ class SafetyRules:
     def _negate(concern: Concern) -> Concern:
         severity = "routine" if concern.category in NEVER_CLEARED else "none"
         return replace(concern, severity=severity, negated=True)
-
-    @staticmethod
-    def clauses(text: str) -> list[str]:
-        """The message split as the rules split it (punctuation, "but")."""
-        return [c for c in _CLAUSE_BREAK.split(text or "") if c.strip()]
 
     def mentions_someone_else(self, text: str) -> bool:
         clean = normalise(text)
