@@ -7,8 +7,8 @@ time per message of the whole detector (lexicon and model).
 
 The model is trained here on the tuning and training files only, exactly as `rasa train` does.
 Validation sets A, I and K (`validation_*.tsv`), with F, G and H before they joined training,
-chose the model's thresholds; held-out L (`heldout_l.tsv`) is the untouched test, and the targets
-apply to it. "lexicon" lines show the
+chose the model's thresholds; held-out M (`heldout_m.tsv`) is the untouched test, and the targets
+apply to it (L, the test before it, is now training). "lexicon" lines show the
 rules alone, for comparison. `data/safety/eval/LABELLING.md` says how each set was made and used."""
 
 import statistics

@@ -7,6 +7,8 @@ Clinical safety first: a negated, hypothetical or historical mention lowers a co
 except a suicide or self-harm mention, which never drops below `routine`."""
 
 import re
+import sre_constants
+import sre_parse
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
@@ -81,6 +83,43 @@ def _check_concern_pattern(pattern: str) -> None:
         raise ValueError(f"lexicon concern pattern must start with a word or a group: {pattern}")
 
 
+def required_literals(pattern: str) -> tuple[str, ...]:
+    """Strings of which every match of `pattern` contains at least one ("chest (pain|ache)" ->
+    ("chest ",)), or () when none can be worked out. A text holding none of them cannot match,
+    so the detector skips the regex search: a plain substring test costs far less."""
+    return tuple(sorted(_required(sre_parse.parse(pattern)) or ()))
+
+
+def _required(items: Any) -> set[str] | None:
+    candidates: list[set[str]] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if run:
+            candidates.append({"".join(run)})
+            run.clear()
+
+    for op, av in items:
+        if op is sre_constants.LITERAL:
+            run.append(chr(av))
+            continue
+        flush()
+        found: set[str] | None = None
+        if op is sre_constants.SUBPATTERN:
+            found = _required(av[-1])
+        elif op is sre_constants.BRANCH:
+            branches = [_required(branch) for branch in av[1]]
+            if all(branches):
+                found = set().union(*branches)  # type: ignore[arg-type]
+        elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT) and av[0] >= 1:
+            found = _required(av[2])
+        if found:
+            candidates.append(found)
+    flush()
+    # The most selective candidate: the one whose shortest string is longest.
+    return max(candidates, key=lambda c: min(map(len, c)), default=None)
+
+
 @dataclass(frozen=True)
 class _Entry:
     category: str
@@ -89,6 +128,8 @@ class _Entry:
     # The same without its leading word boundary: Python's engine then skips quickly to the
     # characters a match can start with (about twice as fast); `_matches` checks the boundary.
     fast: re.Pattern[str]
+    # A match needs one of these in the text (`required_literals`); () means always search.
+    gate: tuple[str, ...] = ()
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         """The matches `pattern.finditer` would give, found with `fast`."""
@@ -113,10 +154,18 @@ class SafetyRules:
                 group["severity"],
                 _words(p),
                 re.compile(rf"(?:{p})\b"),
+                required_literals(p),
             )
             for group in lexicon["concerns"]
             for p in group["patterns"]
         ]
+        # Which entries each required string lets through (`required_literals`): a message's
+        # present strings pick the few entries worth a regex search.
+        self.always = [i for i, entry in enumerate(self.entries) if not entry.gate]
+        self.gated: dict[str, list[int]] = {}
+        for i, entry in enumerate(self.entries):
+            for literal in entry.gate:
+                self.gated.setdefault(literal, []).append(i)
         context = lexicon["context"]
         self.negation_window = int(context["negation_window"])
         self.negation = [_words(p) for p in context["negation"]]
@@ -132,6 +181,7 @@ class SafetyRules:
         self.not_hypothetical = [_words(p) for p in context.get("not_hypothetical", [])]
         self.positive_answer = [_words(p) for p in context.get("positive_answer", [])]
         self.current = [_words(p) for p in context.get("current", [])]
+        self.recurrence = [_words(p) for p in context.get("recurrence", [])]
         self.historical = [_words(p) for p in context["historical"]]
         self.other = [_words(p) for p in context["other_experiencer"]]
         self.idioms = [_words(p) for p in lexicon["idioms"]]
@@ -177,7 +227,13 @@ class SafetyRules:
         for clause in clauses[:-1]:
             starts.append(starts[-1] + len(clause) + 1)
         found: list[list[tuple[_Entry, re.Match[str]]]] = [[] for _ in clauses]
-        for entry in self.entries:
+        # Only entries with a required string in the text can match (about one in twenty).
+        candidates = set(self.always)
+        for literal, indexes in self.gated.items():
+            if literal in joined:
+                candidates.update(indexes)
+        for i in sorted(candidates):
+            entry = self.entries[i]
             for match in entry.finditer(joined):
                 index = bisect_right(starts, match.start()) - 1
                 found[index].append((entry, match))
@@ -196,7 +252,8 @@ class SafetyRules:
         found: dict[tuple[str, int], Concern] = {}
         other = any(p.search(clause) for p in self.other)
         now = any(p.search(clause) for p in self.current)
-        historical = not now and any(p.search(clause) for p in self.historical)
+        recurring = now or any(p.search(clause) for p in self.recurrence)
+        historical = not recurring and any(p.search(clause) for p in self.historical)
         # "I put 'nearly every day' for the question about being better off dead": a positive
         # answer to a screening question is a disclosure, not a hypothetical.
         answered = any(p.search(clause) for p in self.positive_answer)

@@ -239,3 +239,53 @@ def test_the_lexicon_refuses_patterns_the_fast_search_cannot_honour(pattern: str
 )
 def test_a_comparison_with_the_past_is_not_a_denial(text: str) -> None:
     assert SEVERITY_RANK[load_rules().detect(text)["severity"]] >= SEVERITY_RANK["urgent"]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        ("chest (pain|ache)", ("chest ",)),
+        ("(cant|cannot) breathe", (" breathe",)),
+        (r"(\w+ ){0,3}falls?", ("fall",)),
+        ("(overdose|tablets)", ("overdose", "tablets")),
+        ("(a|)b", ("b",)),
+        (r"\d+ tablets", (" tablets",)),
+        (r"(\w+ )?", ()),
+    ],
+)
+def test_required_literals(pattern: str, expected: tuple[str, ...]) -> None:
+    from bot.nlu.safety_rules import required_literals
+
+    assert required_literals(pattern) == expected
+
+
+def test_no_text_matches_a_pattern_without_one_of_its_required_strings() -> None:
+    """The substring gate in front of every search may skip an entry only when it cannot match."""
+    rules = load_rules()
+    texts = [normalise(text) for _, _, text in tuning_rows()]
+    texts += ["od on pills", "ive od", "fell", "kms", "cant breathe"]
+    gated = [entry for entry in rules.entries if entry.gate]
+    assert len(gated) > 0.9 * len(rules.entries)
+    for entry in gated:
+        for text in texts:
+            if entry.pattern.search(text):
+                assert any(literal in text for literal in entry.gate), (entry.pattern, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "severity"),
+    [
+        # An age is history; a clock time is not ("at 14 30" is what "14:30" normalises to).
+        ("had one seizure at 19 after a night out, never had another since", "none"),
+        ("my dad had a heart attack at the age of 60 so can I have a cholesterol check", "none"),
+        ("she had a seizure at 14:30 and she's still drowsy", "emergency"),
+        ("mum was found collapsed at 80 years old she lives alone", "emergency"),
+        # "again" is a recurrence: it undoes a historical reading, not a hypothetical one.
+        ("had a stroke years ago and my face is drooping again", "emergency"),
+        ("If I get chest pain again after the stent, do I ring 999 or the surgery?", "none"),
+        # A story or programme about someone is not a disclosure.
+        ("watched a programme about a man who collapsed at a marathon", "none"),
+    ],
+)
+def test_age_recurrence_and_stories(text: str, severity: str) -> None:
+    assert load_rules().detect(text)["severity"] == severity
