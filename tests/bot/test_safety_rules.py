@@ -289,3 +289,18 @@ def test_no_text_matches_a_pattern_without_one_of_its_required_strings() -> None
 )
 def test_age_recurrence_and_stories(text: str, severity: str) -> None:
     assert load_rules().detect(text)["severity"] == severity
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Numbers that are not ages, and context that only looks like history or a story.
+        "started bleeding heavily at 16 weeks pregnant",
+        "had crushing chest pain at 20 past 3 and it is still there",
+        "my son was at play with friends and collapsed",
+        "my dad had a heart attack and it runs in the family",
+        "I've taken the lot, they're all gone now",
+    ],
+)
+def test_history_and_story_triggers_stay_narrow(text: str) -> None:
+    assert SEVERITY_RANK[load_rules().detect(text)["severity"]] >= SEVERITY_RANK["urgent"]
