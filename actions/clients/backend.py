@@ -91,7 +91,7 @@ class BackendClient:
         response = await self._request(
             "GET",
             f"/api/v1/patients/{patient_id}/appointments",
-            params={"upcoming": "true", "limit": 1},
+            params={"upcoming": "true", "limit": 1, "as_kind": "patient", "as_id": patient_id},
         )
         if response.status_code != 200:
             raise BackendError(f"appointments: HTTP {response.status_code}")

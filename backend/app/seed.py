@@ -18,7 +18,7 @@ from backend.app.core.config import get_settings
 from backend.app.core.db import get_sessionmaker
 from backend.app.core.security import hash_password
 from backend.app.core.validation import nhs_number_is_valid
-from backend.app.models import Appointment, Carer, CarerConsent, Patient, Staff
+from backend.app.models import Appointment, Carer, CarerConsent, Patient, Slot, Staff
 
 SEED = 20261122
 PATIENT_COUNT = 60
@@ -102,6 +102,23 @@ APPOINTMENT_TYPES = [
     "frailty assessment",
 ]
 
+ADDRESSES = {
+    "Riverside Surgery, 12 Mill Lane": "Riverside Surgery, 12 Mill Lane, Leeds LS2 7AB",
+    "Northgate Health Centre, Room 4": "Northgate Health Centre, 40 North Street, Leeds LS7 1PQ",
+}
+DIRECTIONS = {
+    "Riverside Surgery, 12 Mill Lane": "Buses 6 and 51 stop outside. Two disabled bays at the "
+    "front; the entrance is step-free.",
+    "Northgate Health Centre, Room 4": "Bus 2 to North Street. Pay-and-display car park behind "
+    "the building. Room 4 is on the ground floor; there is a lift.",
+}
+WHAT_TO_BRING = {
+    "medication review": "All your medicines in their boxes, including anything you buy.",
+    "diabetes review": "Your blood glucose meter or diary, and your repeat slip.",
+    "COPD review": "Your inhalers and spacer.",
+    "blood test": "Nothing special. Drink water beforehand unless told to fast.",
+    "heart failure review": "Your weight diary and your medicines.",
+}
 STAFF = [
     # email, full name, job title, role, phone
     ("coordinator@example.org", "Sam Carter", "Care coordinator", "coordinator", "+447700900901"),
@@ -170,6 +187,61 @@ def _weekday_within(rng: random.Random, start: date, days: int) -> date:
         day = start + timedelta(days=rng.randint(1, days))
         if day.weekday() < 5:
             return day
+
+
+def _add_details_and_slots(
+    session: Session, clinicians: list[Staff], today: date, tz: ZoneInfo
+) -> None:
+    """What a patient asks about an appointment, the limits on changing it by text, and the
+    clinicians' bookable slots: each upcoming appointment holds its own slot, and about four
+    more a day per clinician are free. A separate random stream, so the caseload above stays
+    the same as before slots existed."""
+    rng = random.Random(SEED + 2)
+    session.flush()
+    upcoming = session.scalars(
+        select(Appointment).where(Appointment.status.in_(("booked", "confirmed")))
+    ).all()
+    for appointment in upcoming:
+        appointment.address = ADDRESSES.get(appointment.location)
+        appointment.directions = DIRECTIONS.get(appointment.location)
+        appointment.what_to_bring = WHAT_TO_BRING.get(appointment.appointment_type)
+        appointment.needs_transport = rng.random() < 0.08
+        appointment.needs_interpreter = rng.random() < 0.05
+        session.add(
+            Slot(
+                starts_at=appointment.starts_at,
+                ends_at=appointment.ends_at,
+                clinician_id=appointment.clinician_id,
+                with_whom=appointment.with_whom,
+                location=appointment.location,
+                address=appointment.address,
+                appointment_type=appointment.appointment_type,
+                appointment_id=appointment.id,
+            )
+        )
+    taken = {(a.clinician_id, a.starts_at) for a in upcoming}
+    for offset in range(1, 43):
+        day = today + timedelta(days=offset)
+        if day.weekday() >= 5:
+            continue
+        for clinician in clinicians:
+            for _ in range(4):
+                start = _working_slot(rng, day, tz)
+                if (clinician.id, start) in taken:
+                    continue  # one slot per clinician per time
+                taken.add((clinician.id, start))
+                location = rng.choice(LOCATIONS[:3])
+                session.add(
+                    Slot(
+                        starts_at=start,
+                        ends_at=start + timedelta(minutes=20),
+                        clinician_id=clinician.id,
+                        with_whom=f"{clinician.full_name} ({clinician.job_title})",
+                        location=location,
+                        address=ADDRESSES.get(location),
+                        appointment_type=rng.choice(APPOINTMENT_TYPES),
+                    )
+                )
 
 
 def seed(session: Session, *, now: datetime | None = None) -> bool:
@@ -241,6 +313,8 @@ def seed(session: Session, *, now: datetime | None = None) -> bool:
                     status=rng.choice(["booked", "booked", "confirmed"]),
                 )
             )
+
+    _add_details_and_slots(session, clinicians, today, tz)
 
     # Carers for about one patient in six, with the consent each patient gave.
     relationships = ["daughter", "son", "husband", "wife", "partner", "neighbour"]

@@ -120,8 +120,14 @@ def test_upcoming_appointments_soonest_first_excluding_cancelled_and_past(
     )
     seeded.add(soon)
     seeded.commit()
-    response = client.get(
+    unnamed = client.get(
         f"/api/v1/patients/{patient.id}/appointments?upcoming=true", headers=service_headers()
+    )
+    assert unnamed.status_code == 403, "the action server must say whom it acts for"
+    assert unnamed.json() == {"detail": "acting_for_required"}
+    response = client.get(
+        f"/api/v1/patients/{patient.id}/appointments?upcoming=true&as_kind=patient&as_id={patient.id}",
+        headers=service_headers(),
     )
     assert response.status_code == 200
     data = response.json()["data"]

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     demo_password: str = DEMO_SECRETS["demo_password"]
 
     timezone: str = "Europe/London"
+    # Appointments starting sooner than this cannot be changed by text: a person calls back.
+    appointment_change_min_hours: float = 24.0
+    # How far ahead alternative slots are offered.
+    appointment_offer_days: int = 42
     public_base_url: str = "http://127.0.0.1:8000"
 
     # Outbound SMS (clinician alerts). The demo points at the SMS sandbox; unset TWILIO_API_BASE

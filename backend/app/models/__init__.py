@@ -2,7 +2,14 @@
 
 from backend.app.models.audit import AuditEvent
 from backend.app.models.base import Base
-from backend.app.models.care import Appointment, Carer, CarerConsent, Patient
+from backend.app.models.care import (
+    Appointment,
+    CallbackTask,
+    Carer,
+    CarerConsent,
+    Patient,
+    Slot,
+)
 from backend.app.models.escalation import (
     Escalation,
     EscalationNote,
@@ -14,6 +21,7 @@ from backend.app.models.staff import Staff, StaffRole
 __all__ = [
     "Appointment",
     "AuditEvent",
+    "CallbackTask",
     "Base",
     "Carer",
     "CarerConsent",
@@ -22,6 +30,7 @@ __all__ = [
     "OutboxMessage",
     "Patient",
     "RasaEventCursor",
+    "Slot",
     "Staff",
     "StaffRole",
 ]

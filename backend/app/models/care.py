@@ -8,6 +8,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -60,8 +61,64 @@ class Appointment(Base):
     clinician_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     appointment_type: Mapped[str] = mapped_column(String(80))
     status: Mapped[str] = mapped_column(String(20), default="booked")
+    # Details a patient asks about: where exactly, what to bring, how to get there.
+    address: Mapped[str | None] = mapped_column(String(300))
+    what_to_bring: Mapped[str | None] = mapped_column(Text)
+    directions: Mapped[str | None] = mapped_column(Text)
+    # Appointments that need arranging by a person cannot be changed by text.
+    needs_transport: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_interpreter: Mapped[bool] = mapped_column(Boolean, default=False)
+    cancel_reason: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Slot(Base):
+    """A bookable time with a clinician. Held by at most one appointment: booking is one
+    conditional UPDATE (`appointment_id IS NULL`), so two people can never get the same slot."""
+
+    __tablename__ = "slots"
+    __table_args__ = (CheckConstraint("ends_at > starts_at", name="ends_after_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    clinician_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    with_whom: Mapped[str] = mapped_column(String(200))
+    location: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(300))
+    appointment_type: Mapped[str] = mapped_column(String(80), index=True)
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointments.id", ondelete="SET NULL"), unique=True
+    )
+
+
+CALLBACK_STATUSES = ("open", "done")
+
+
+class CallbackTask(Base):
+    """A call back the coordinator owes a patient or carer (a change that cannot be made by
+    text, a locked identity check, a request for a person)."""
+
+    __tablename__ = "callback_tasks"
+    __table_args__ = (CheckConstraint("status IN ('open', 'done')", name="status_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointments.id", ondelete="SET NULL")
+    )
+    reason: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(String(500))
+    requested_by_type: Mapped[str] = mapped_column(String(20))  # patient | carer | staff
+    requested_by_id: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(20))
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Carer(Base):
@@ -90,4 +147,7 @@ class CarerConsent(Base):
     # e.g. ["appointments.read", "appointments.change", "assessments.answer"]
     scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Consent lapses: a carer acts only while it is unexpired and not revoked.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,8 +1,11 @@
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 
 from backend.app.api.deps import ServiceCaller, SessionDep, StaffCaller, StaffOrService
+from backend.app.errors import NotFound
+from backend.app.models import Patient
+from backend.app.schemas.appointments import ActingFor
 from backend.app.schemas.patients import (
     AppointmentPublic,
     AppointmentsPublic,
@@ -12,6 +15,7 @@ from backend.app.schemas.patients import (
     PatientsPublic,
 )
 from backend.app.services import patients as service
+from backend.app.services.access import READ, Requester, authorise
 
 router = APIRouter(prefix="/patients", tags=["patients"])
 
@@ -70,11 +74,26 @@ def list_appointments(
         bool, Query(description="only booked or confirmed, not yet started")
     ] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    as_kind: Annotated[
+        Literal["patient", "carer"] | None, Query(description="action server: acting for whom")
+    ] = None,
+    as_id: Annotated[int | None, Query(ge=1)] = None,
+    channel: Annotated[Literal["sms", "webchat"], Query()] = "sms",
 ) -> AppointmentsPublic:
+    """Staff by role; the action server only for the patient or a consenting carer it names."""
+    if session.get(Patient, patient_id) is None:
+        raise NotFound("patient_not_found")
+    acting_for = ActingFor(kind=as_kind, id=as_id, channel=channel) if as_kind and as_id else None
+    actor = authorise(
+        session,
+        Requester(caller.actor_type, caller.actor_id, caller.role, acting_for),
+        patient_id=patient_id,
+        scope=READ,
+    )
     appointments, count = service.list_appointments(
         session=session,
-        actor_type=caller.actor_type,
-        actor_id=caller.actor_id,
+        actor_type=actor.actor_type,
+        actor_id=actor.actor_id,
         patient_id=patient_id,
         upcoming=upcoming,
         limit=limit,
