@@ -179,6 +179,7 @@ class SafetyRules:
         self.hypothetical_window = int(context.get("hypothetical_window", 1000))
         self.scope_break = [_words(p) for p in context.get("scope_break", [])]
         self.not_hypothetical = [_words(p) for p in context.get("not_hypothetical", [])]
+        self.conditional = [_words(p) for p in context.get("conditional", [])]
         self.positive_answer = [_words(p) for p in context.get("positive_answer", [])]
         self.current = [_words(p) for p in context.get("current", [])]
         self.recurrence = [_words(p) for p in context.get("recurrence", [])]
@@ -269,7 +270,9 @@ class SafetyRules:
                 or any(p.search(after) for p in self.post_negation)
                 or bool(self.answer_negation and self.answer_negation.match(clause[finish:]))
             )
-            hypothetical = not answered and not now and self._in_hypothetical(before)
+            hypothetical = (
+                not answered and not now and self._in_hypothetical(before, recurring=recurring)
+            )
             severity = entry.severity
             if negated or hypothetical or historical:
                 severity = "routine" if entry.category in NEVER_CLEARED else "none"
@@ -288,12 +291,13 @@ class SafetyRules:
                 found[key] = concern
         return list(found.values())
 
-    def _in_hypothetical(self, before: str) -> bool:
+    def _in_hypothetical(self, before: str, *, recurring: bool = False) -> bool:
         """Whether a hypothetical trigger governs a concern that starts after `before`: a trigger
-        within `hypothetical_window` words, with no new subject in between."""
+        within `hypothetical_window` words, with no new subject in between. In a clause about a
+        recurrence only a true conditional counts ("should I ring 999, he's collapsed again")."""
         for pattern in self.not_hypothetical:
             before = pattern.sub(lambda m: " " * len(m.group(0)), before)
-        for trigger in self.hypothetical:
+        for trigger in self.conditional if recurring else self.hypothetical:
             for match in trigger.finditer(before):
                 between = before[match.end() :]
                 if len(between.split()) > self.hypothetical_window:

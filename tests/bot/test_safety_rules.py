@@ -304,3 +304,56 @@ def test_age_recurrence_and_stories(text: str, severity: str) -> None:
 )
 def test_history_and_story_triggers_stay_narrow(text: str) -> None:
     assert SEVERITY_RANK[load_rules().detect(text)["severity"]] >= SEVERITY_RANK["urgent"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Found by the third safety review (of the age, recurrence, healing and story rules).
+        "should i ring 999 he has collapsed again",
+        "do i need to call 999 my chest pain is back again",
+        "she's showing signs of a stroke again her face has dropped",
+        "she had an episode where she stopped breathing and went blue",
+        "sats were at 88 and she is struggling to breathe",
+        "I had a heart attack at 52 and I have crushing chest pain",
+        "her speech has completely gone and her face has dropped",
+        "the wound was healing fine until it started bleeding and wont stop",
+        "dad collapsed when he was 10 minutes into his walk and isnt waking up",
+        "I watched a programme about strokes and my husband's face is drooping",
+        "I have never had another pain like this crushing chest pain",
+        "gave him 10 puffs of his blue inhaler and he is not breathing any better",
+        "he's been seizure free 2 years and has had a fit that wont stop",
+        "had a stent 6 mths ago and I have crushing chest pain and sweating",
+        "I cant keep myself safe tonight",
+    ],
+)
+def test_third_review_emergencies(text: str) -> None:
+    assert load_rules().detect(text)["severity"] == "emergency"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "they changed to 10 instead of 1 and she has had ten times her dose of warfarin",
+        "I slipped up with her dose and gave her double",
+        "Dad got lost driving home today on a route hes done for 20 years",
+        "mum put the kettle in the fridge, totally out of character, she was fine this morning",
+        "she told a story about her uncle touching her",
+    ],
+)
+def test_third_review_urgent(text: str) -> None:
+    assert SEVERITY_RANK[load_rules().detect(text)["severity"]] >= SEVERITY_RANK["urgent"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "had a fit at 17 and it has never come back",
+        "dad had a heart attack at 55 and has been fine since",
+        "should i worry if he has a fit again",
+        "pharmacy changed the pack to 56 instead of 28",
+        "the rash has completely gone now",
+    ],
+)
+def test_third_review_calm_stays_calm(text: str) -> None:
+    assert load_rules().detect(text)["severity"] == "none"
