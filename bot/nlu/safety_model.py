@@ -6,8 +6,9 @@ calm" urgent flags was tried and removed: two safety reviews found real concerns
 once made safe it no longer changed the held-out figures. README, "Tests and figures".)
 
 Thresholds were chosen on validation sets A, I and K (`data/safety/eval/validation_*.tsv`) and
-on sets F, G and H while they were validation sets (they now train the model); held-out set M
-(`heldout_m.tsv`) is the untouched test. See `data/safety/eval/LABELLING.md`."""
+on sets F, G and H while they were validation sets (they now train the model). Each blind
+held-out set (`heldout_*.tsv`) is measured once, then may be retired to training. See
+`data/safety/eval/LABELLING.md`."""
 
 import re
 from dataclasses import dataclass
