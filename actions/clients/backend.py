@@ -34,6 +34,23 @@ class Appointment:
     status: str
 
 
+@dataclass(frozen=True)
+class Slot:
+    id: int
+    starts_at: datetime
+    with_whom: str
+    location: str
+
+
+class ChangeRefused(BackendError):
+    """The backend will not make this change by text: `reason` is its stable detail
+    (`slot_taken`, `change_within_window`, `change_needs_transport`, ...)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def parse_time(value: str) -> datetime:
     """ISO 8601 with a zone; Python 3.10's fromisoformat does not read a trailing 'Z'."""
     parsed = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
@@ -114,3 +131,69 @@ class BackendClient:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise BackendError(f"appointments: unreadable answer ({exc})") from exc
+
+    def _acting_for(self, patient_id: int) -> dict[str, object]:
+        return {"kind": "patient", "id": patient_id, "channel": "sms"}
+
+    @staticmethod
+    def _refusal(response: httpx.Response, what: str) -> BackendError:
+        if response.status_code == 409:
+            try:
+                return ChangeRefused(str(response.json()["detail"]))
+            except (KeyError, ValueError):
+                pass
+        return BackendError(f"{what}: HTTP {response.status_code}")
+
+    async def alternatives(
+        self, appointment_id: int, patient_id: int, *, offset: int = 0, limit: int = 3
+    ) -> list[Slot]:
+        """Free slots the appointment could move to; ChangeRefused when it cannot move by text."""
+        response = await self._request(
+            "GET",
+            f"/api/v1/appointments/{appointment_id}/alternatives",
+            params={"as_kind": "patient", "as_id": patient_id, "offset": offset, "limit": limit},
+        )
+        if response.status_code != 200:
+            raise self._refusal(response, "alternatives")
+        try:
+            return [
+                Slot(
+                    id=int(row["id"]),
+                    starts_at=parse_time(row["starts_at"]),
+                    with_whom=str(row["with_whom"]),
+                    location=str(row["location"]),
+                )
+                for row in response.json()["data"]
+            ]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BackendError(f"alternatives: unreadable answer ({exc})") from exc
+
+    async def reschedule(self, appointment_id: int, patient_id: int, slot_id: int) -> datetime:
+        """Book the slot; the new start time. ChangeRefused('slot_taken') if someone got it."""
+        response = await self._request(
+            "POST",
+            f"/api/v1/appointments/{appointment_id}/reschedule",
+            json={"slot_id": slot_id, "acting_for": self._acting_for(patient_id)},
+        )
+        if response.status_code != 200:
+            raise self._refusal(response, "reschedule")
+        try:
+            return parse_time(response.json()["starts_at"])
+        except (KeyError, ValueError) as exc:
+            raise BackendError(f"reschedule: unreadable answer ({exc})") from exc
+
+    async def request_callback(
+        self, patient_id: int, appointment_id: int | None, reason: str
+    ) -> None:
+        response = await self._request(
+            "POST",
+            "/api/v1/callback-tasks",
+            json={
+                "patient_id": patient_id,
+                "appointment_id": appointment_id,
+                "reason": reason,
+                "acting_for": self._acting_for(patient_id),
+            },
+        )
+        if response.status_code != 201:
+            raise BackendError(f"callback: HTTP {response.status_code}")

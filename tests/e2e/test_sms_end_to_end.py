@@ -310,6 +310,64 @@ def test_every_parse_carries_the_safety_property(stack: Stack) -> None:
     assert httpx.post(f"{stack.rasa}/model/parse", json={"text": "hi"}).status_code == 401
 
 
+def reply_containing(stack: Stack, phone: str, after: int, text: str, wait: float = 45) -> str:
+    """All replies since `after`, once one of them contains `text` (or what came, on timeout)."""
+    deadline = time.monotonic() + wait
+    joined = ""
+    while time.monotonic() < deadline:
+        joined = "\n".join(replies_to(stack, phone, after, wait=1))
+        if text in joined:
+            return joined
+        time.sleep(0.3)
+    return joined
+
+
+def test_patient_reschedules_by_sms_and_the_backend_changes(stack: Stack) -> None:
+    """Issue 4: offer, choose by number, confirm, booked in the backend; old slot released."""
+    headers = staff_headers(stack)
+    patients = httpx.get(f"{stack.backend}/api/v1/patients?limit=500", headers=headers).json()
+    target = None
+    for patient in sorted(patients["data"], key=lambda p: p["phone"], reverse=True):
+        upcoming = httpx.get(
+            f"{stack.backend}/api/v1/patients/{patient['id']}/appointments?upcoming=true",
+            headers=headers,
+        ).json()["data"]
+        if not upcoming:
+            continue
+        detail = httpx.get(
+            f"{stack.backend}/api/v1/appointments/{upcoming[0]['id']}", headers=headers
+        ).json()
+        if detail["change_blocked"] is None:
+            target = (patient, detail)
+            break
+    assert target is not None, "the demo caseload has an appointment that text may change"
+    patient, appointment = target
+    phone = patient["phone"]
+
+    before = sent_count(stack, phone)
+    send_sms(stack, phone, "can i change my appointment please")
+    offer = reply_containing(stack, phone, before, "4 for other times")
+    assert "\n1 " in offer and "Reply 1" in offer, offer
+
+    before = sent_count(stack, phone)
+    send_sms(stack, phone, "1")
+    confirm = reply_containing(stack, phone, before, "Reply 1 to book it")
+    assert "Reply 1 to book it" in confirm, confirm
+
+    before = sent_count(stack, phone)
+    send_sms(stack, phone, "1")
+    done = reply_containing(stack, phone, before, "Done.")
+    assert "Your appointment is now" in done, done
+
+    moved = httpx.get(
+        f"{stack.backend}/api/v1/appointments/{appointment['id']}", headers=headers
+    ).json()
+    assert moved["starts_at"] != appointment["starts_at"]
+    assert moved["status"] == "booked"
+    local = datetime.fromisoformat(moved["starts_at"]).astimezone(ZoneInfo("Europe/London"))
+    assert f"{local:%a} {local.day} {local:%b}" in done
+
+
 def staff_headers(stack: Stack, email: str = "coordinator@example.org") -> dict[str, str]:
     # Just after a restart the backend may still be settling: ask a few times, then say why.
     for _ in range(20):

@@ -1,0 +1,372 @@
+"""Rescheduling by text: offer up to three free slots as numbered choices, confirm, then book.
+
+The conversation is one form (`reschedule_form`). `action_reschedule_start` finds the patient's
+next appointment and asks the backend for alternatives; the form then asks for a choice and a
+confirmation, or, when the backend says the appointment cannot be changed by text (too close,
+transport or an interpreter arranged, no free times), offers a call back. Nothing is booked
+without an explicit "1" (or yes) to the confirmation. The backend decides who gets a slot: if
+someone else took it meanwhile, the patient is told and nothing changes.
+
+Replies are understood loosely, as people text: "2", "2nd", "the second one", "option 2",
+"Tuesday" (when only one offer is on a Tuesday), "4" or "other times" for more, and "never mind"
+to stop. Safety intents never fill these slots (domain `not_intent`), and the safety policy
+answers a concern whatever the form is doing."""
+
+import logging
+import re
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.appointments import describe
+from actions.clients.backend import BackendClient, BackendError, ChangeRefused, Slot
+from actions.session import identify
+from actions.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+PAGE = 3
+FORM_SLOTS = (
+    "reschedule_appointment_id",
+    "reschedule_offers",
+    "reschedule_offset",
+    "reschedule_blocked",
+    "reschedule_stopped",
+    "reschedule_slot_id",
+    "reschedule_choice",
+    "reschedule_confirm",
+    "callback_answer",
+)
+_ORDINALS = {
+    "1": 0, "1st": 0, "first": 0, "one": 0,
+    "2": 1, "2nd": 1, "second": 1, "two": 1,
+    "3": 2, "3rd": 2, "third": 2, "three": 2,
+}  # fmt: skip
+_MORE = re.compile(
+    r"^(4|four|4th|other|others|other times?|more|more times|different|later|none)\b"
+)
+_STOP = re.compile(
+    r"\b(never ?mind|nevermind|leave it|forget it|dont bother|don'?t bother|keep it|"
+    r"no thanks|no thank you|not now|changed my mind)\b"
+)
+_YES = re.compile(r"^(1|yes|yeah|yep|yup|ok|okay|please|book it|go ahead|sure|y|confirm)\b")
+_NO = re.compile(r"^(2|no|nope|nah|n|another|different|other)\b")
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _words(text: str | None) -> str:
+    return re.sub(r"[^a-z0-9' ]+", " ", (text or "").lower()).strip()
+
+
+def _label(slot: dict[str, Any], timezone: str) -> str:
+    local = datetime.fromisoformat(slot["starts_at"]).astimezone(ZoneInfo(timezone))
+    hour = local.strftime("%I").lstrip("0")
+    time = f"{hour}:{local:%M}{local:%p}".lower() if local.minute else f"{hour}{local:%p}".lower()
+    return f"{local:%a} {local.day} {local:%b} {time}, {slot['with_whom']}"
+
+
+def _as_offer(slot: Slot) -> dict[str, Any]:
+    return {
+        "id": slot.id,
+        "starts_at": slot.starts_at.isoformat(),
+        "with_whom": slot.with_whom,
+        "location": slot.location,
+    }
+
+
+def pick(text: str, offers: list[dict[str, Any]], timezone: str) -> int | None:
+    """Which offer a reply means, or None when it is not clear."""
+    words = _words(text).replace("option ", "").replace("number ", "").replace("no ", "")
+    words = re.sub(r"^(the )?", "", words)
+    first = words.split(" ")[0] if words else ""
+    if first in _ORDINALS and _ORDINALS[first] < len(offers):
+        return _ORDINALS[first]
+    days = [d for d in _WEEKDAYS if re.search(rf"\b{d[:3]}(\w*)\b", words)]
+    if len(days) == 1:
+        matching = [
+            i
+            for i, offer in enumerate(offers)
+            if datetime.fromisoformat(offer["starts_at"])
+            .astimezone(ZoneInfo(timezone))
+            .strftime("%A")
+            .lower()
+            == days[0]
+        ]
+        if len(matching) == 1:
+            return matching[0]
+    return None
+
+
+class ActionRescheduleStart(Action):
+    """Find the appointment to move and the times it could move to."""
+
+    def name(self) -> str:
+        return "action_reschedule_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        client = BackendClient()
+        events: list[EventType] = [SlotSet(name, None) for name in FORM_SLOTS]
+        patient_id = tracker.get_slot("patient_id")
+        if tracker.get_slot("identity_status") != "known" or patient_id is None:
+            identity = await identify(tracker.sender_id, client)
+            events += identity.events
+            if identity.status != "known":
+                dispatcher.utter_message(
+                    response="utter_unknown_number"
+                    if identity.status == "unknown"
+                    else "utter_backend_unavailable"
+                )
+                return [*events, SlotSet("reschedule_stopped", "start_failed")]
+            patient_id = identity.patient_id
+        try:
+            appointment = await client.next_appointment(int(patient_id))
+            if appointment is None:
+                dispatcher.utter_message(response="utter_no_upcoming_appointment")
+                return [*events, SlotSet("reschedule_stopped", "start_failed")]
+            events.append(SlotSet("reschedule_appointment_id", appointment.id))
+            slots = await client.alternatives(appointment.id, int(patient_id))
+        except ChangeRefused as refused:
+            return [*events, SlotSet("reschedule_blocked", refused.reason)]
+        except BackendError:
+            logger.exception("backend unreachable while offering slots")
+            dispatcher.utter_message(response="utter_backend_unavailable")
+            return [*events, SlotSet("reschedule_stopped", "start_failed")]
+        if not slots:
+            return [*events, SlotSet("reschedule_blocked", "no_slots")]
+        when = describe(appointment, get_settings().timezone)
+        dispatcher.utter_message(
+            response="utter_reschedule_current", current=f"{when['day']} at {when['time']}"
+        )
+        return [
+            *events,
+            SlotSet("reschedule_offers", [_as_offer(s) for s in slots]),
+            SlotSet("reschedule_offset", 0),
+        ]
+
+
+class ActionAskRescheduleChoice(Action):
+    def name(self) -> str:
+        return "action_ask_reschedule_choice"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        offers = tracker.get_slot("reschedule_offers") or []
+        timezone = get_settings().timezone
+        options = "\n".join(f"{i + 1} {_label(o, timezone)}" for i, o in enumerate(offers))
+        dispatcher.utter_message(
+            response="utter_ask_reschedule_choice",
+            options=options,
+            numbers=" or ".join(
+                [", ".join(str(i + 1) for i in range(len(offers) - 1)), str(len(offers))]
+            )
+            if len(offers) > 1
+            else "1",
+        )
+        return []
+
+
+class ActionAskRescheduleConfirm(Action):
+    def name(self) -> str:
+        return "action_ask_reschedule_confirm"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        chosen = _chosen(tracker)
+        if chosen is not None:
+            dispatcher.utter_message(
+                response="utter_ask_reschedule_confirm",
+                choice=_label(chosen, get_settings().timezone),
+                place=chosen["location"],
+            )
+        return []
+
+
+class ActionAskCallbackAnswer(Action):
+    def name(self) -> str:
+        return "action_ask_callback_answer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        reason = tracker.get_slot("reschedule_blocked") or "no_slots"
+        dispatcher.utter_message(response=f"utter_cannot_change_by_text_{reason}")
+        dispatcher.utter_message(response="utter_ask_callback_answer")
+        return []
+
+
+def _chosen(tracker: Tracker) -> dict[str, Any] | None:
+    slot_id = tracker.get_slot("reschedule_slot_id")
+    return next(
+        (o for o in tracker.get_slot("reschedule_offers") or [] if o["id"] == slot_id), None
+    )
+
+
+class ValidateRescheduleForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_reschedule_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        if tracker.get_slot("reschedule_stopped"):
+            return []  # the form ends; action_reschedule_finish says why
+        if tracker.get_slot("reschedule_blocked"):
+            return ["callback_answer"]
+        return ["reschedule_choice", "reschedule_confirm"]
+
+    async def validate_reschedule_choice(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        text = _words(slot_value)
+        offers = tracker.get_slot("reschedule_offers") or []
+        if _STOP.search(text):
+            return {"reschedule_choice": None, "reschedule_stopped": "said_no"}
+        if (tracker.latest_message.get("intent") or {}).get("name") == "ask_next_appointment":
+            # A digression: answer it, then ask again.
+            dispatcher.utter_message(response="utter_reschedule_digression_when")
+            return {"reschedule_choice": None}
+        if _MORE.match(text):
+            return await self._more(dispatcher, tracker)
+        index = pick(text, offers, get_settings().timezone)
+        if index is None:
+            dispatcher.utter_message(response="utter_reschedule_choice_unclear")
+            return {"reschedule_choice": None}
+        return {"reschedule_choice": str(index + 1), "reschedule_slot_id": offers[index]["id"]}
+
+    async def _more(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
+        offset = int(tracker.get_slot("reschedule_offset") or 0) + PAGE
+        try:
+            slots = await BackendClient().alternatives(
+                int(tracker.get_slot("reschedule_appointment_id")),
+                int(tracker.get_slot("patient_id")),
+                offset=offset,
+            )
+        except ChangeRefused as refused:
+            return {"reschedule_choice": None, "reschedule_blocked": refused.reason}
+        except BackendError:
+            logger.exception("backend unreachable while offering more slots")
+            dispatcher.utter_message(response="utter_backend_unavailable")
+            return {"reschedule_choice": None, "reschedule_stopped": "start_failed"}
+        if not slots:
+            dispatcher.utter_message(response="utter_reschedule_no_more_times")
+            return {"reschedule_choice": None}
+        return {
+            "reschedule_choice": None,
+            "reschedule_offers": [_as_offer(s) for s in slots],
+            "reschedule_offset": offset,
+        }
+
+    async def validate_reschedule_confirm(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        text = _words(slot_value)
+        if _STOP.search(text):
+            return {"reschedule_confirm": None, "reschedule_stopped": "said_no"}
+        if _YES.match(text):
+            return {"reschedule_confirm": "yes"}
+        if _NO.match(text):
+            # Choose again from the same times.
+            return {
+                "reschedule_confirm": None,
+                "reschedule_choice": None,
+                "reschedule_slot_id": None,
+            }
+        dispatcher.utter_message(response="utter_reschedule_confirm_unclear")
+        return {"reschedule_confirm": None}
+
+    async def validate_callback_answer(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        text = _words(slot_value)
+        if _STOP.search(text) or _NO.match(text):
+            return {"callback_answer": "no"}
+        if _YES.match(text):
+            return {"callback_answer": "yes"}
+        dispatcher.utter_message(response="utter_callback_unclear")
+        return {"callback_answer": None}
+
+
+class ActionRescheduleFinish(Action):
+    """Book the confirmed slot, or request the call back, or say nothing changed."""
+
+    def name(self) -> str:
+        return "action_reschedule_finish"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        reset = [SlotSet(name, None) for name in FORM_SLOTS]
+        stopped = tracker.get_slot("reschedule_stopped")
+        patient_id = tracker.get_slot("patient_id")
+        appointment_id = tracker.get_slot("reschedule_appointment_id")
+        client = BackendClient()
+        if stopped == "start_failed":
+            return reset
+        if stopped == "said_no":
+            dispatcher.utter_message(response="utter_reschedule_left_as_is")
+            return reset
+        if tracker.get_slot("reschedule_blocked"):
+            if tracker.get_slot("callback_answer") != "yes":
+                dispatcher.utter_message(response="utter_reschedule_left_as_is")
+                return reset
+            reason = tracker.get_slot("reschedule_blocked")
+            try:
+                await client.request_callback(
+                    int(patient_id),
+                    int(appointment_id) if appointment_id else None,
+                    reason if reason.startswith("change_") else "requested",
+                )
+            except BackendError:
+                logger.exception("backend unreachable while requesting a call back")
+                dispatcher.utter_message(response="utter_backend_unavailable")
+                return reset
+            dispatcher.utter_message(response="utter_callback_requested")
+            return reset
+        chosen = _chosen(tracker)
+        if tracker.get_slot("reschedule_confirm") != "yes" or chosen is None:
+            dispatcher.utter_message(response="utter_reschedule_left_as_is")
+            return reset
+        try:
+            await client.reschedule(int(appointment_id), int(patient_id), int(chosen["id"]))
+        except ChangeRefused as refused:
+            dispatcher.utter_message(
+                response="utter_slot_taken"
+                if refused.reason == "slot_taken"
+                else "utter_reschedule_left_as_is"
+            )
+            return reset
+        except BackendError:
+            logger.exception("backend unreachable while booking")
+            dispatcher.utter_message(response="utter_booking_unknown")
+            return reset
+        dispatcher.utter_message(
+            response="utter_rescheduled",
+            choice=_label(chosen, get_settings().timezone),
+            place=chosen["location"],
+        )
+        return reset
