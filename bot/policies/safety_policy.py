@@ -4,17 +4,21 @@ answered first. It predicts, deterministically and above every other policy:
     safety intent -> the reply for it (a domain response: 999 / 111 / crisis lines)
                   -> action_raise_safety_concern -> listen
 
+With a form or questionnaire in progress, before listening: after an emergency the form is closed
+(`action_deactivate_loop`: nobody should be asked to pick a time after "call 999"); after any
+other concern the form asks its question again and carries on with the next message.
+
 It looks only at the latest message's intent and the actions taken since, so it holds when the
-rest of the conversation is unusual: a form or questionnaire in progress (the form stays active
-and resumes on the next message), a session whose start failed because the action server was
-down, an unknown number. The rules in data/rules/safety.yml say the same for training."""
+rest of the conversation is unusual: a form in progress, a session whose start failed because
+the action server was down, an unknown number. The rules in data/rules/safety.yml say the same
+for training."""
 
 from typing import Any
 
 from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.constants import ACTION_DEACTIVATE_LOOP_NAME, ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
@@ -46,6 +50,16 @@ def next_safety_action(tracker: DialogueStateTracker) -> str | None:
         return reply
     if RAISE not in done:
         return RAISE
+    loop = tracker.active_loop_name
+    if loop:
+        if reply == REPLIES["safety_emergency"]:
+            # An emergency closes the flow: nobody should be asked to pick a time after "call
+            # 999". The user can start it again later.
+            if ACTION_DEACTIVATE_LOOP_NAME not in done:
+                return ACTION_DEACTIVATE_LOOP_NAME
+        elif loop not in done:
+            # Otherwise the interrupted form asks its question again, and carries on.
+            return loop
     return ACTION_LISTEN_NAME
 
 

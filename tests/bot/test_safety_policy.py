@@ -62,3 +62,26 @@ def test_an_earlier_turns_actions_do_not_count() -> None:
 def test_other_messages_are_left_to_the_other_policies() -> None:
     assert next_safety_action(tracker(said("ask_next_appointment"))) is None
     assert next_safety_action(tracker()) is None
+
+
+def test_an_emergency_closes_an_active_form_before_listening() -> None:
+    t = tracker(ActiveLoop("reschedule_form"), ActionExecuted(ACTION_LISTEN_NAME))
+    t.update(said("safety_emergency"))
+    for expected in ("utter_safety_emergency", RAISE, "action_deactivate_loop"):
+        assert next_safety_action(t) == expected
+        t.update(ActionExecuted(expected))
+    t.update(ActiveLoop(None))
+    assert next_safety_action(t) == ACTION_LISTEN_NAME
+
+
+@pytest.mark.parametrize("intent", ["safety_urgent", "safety_mental_health", "safety_routine"])
+def test_other_concerns_let_the_form_ask_again(intent: str) -> None:
+    t = tracker(ActiveLoop("reschedule_form"), ActionExecuted(ACTION_LISTEN_NAME))
+    t.update(said(intent))
+    reply = next_safety_action(t)
+    t.update(ActionExecuted(reply))
+    assert next_safety_action(t) == RAISE
+    t.update(ActionExecuted(RAISE))
+    assert next_safety_action(t) == "reschedule_form"
+    t.update(ActionExecuted("reschedule_form"))
+    assert next_safety_action(t) == ACTION_LISTEN_NAME
