@@ -311,6 +311,23 @@ class ValidateRescheduleForm(FormValidationAction):
         return {"callback_answer": None}
 
 
+async def request_callback(
+    dispatcher: CollectingDispatcher, tracker: Tracker, reason: str, appointment_id: object
+) -> None:
+    """Ask the backend for a call back from the care coordinator, and say so."""
+    try:
+        await BackendClient().request_callback(
+            int(tracker.get_slot("patient_id")),
+            int(appointment_id) if appointment_id else None,
+            reason if reason.startswith("change_") else "requested",
+        )
+    except BackendError:
+        logger.exception("backend unreachable while requesting a call back")
+        dispatcher.utter_message(response="utter_backend_unavailable")
+        return
+    dispatcher.utter_message(response="utter_callback_requested")
+
+
 class ActionRescheduleFinish(Action):
     """Book the confirmed slot, or request the call back, or say nothing changed."""
 
@@ -334,18 +351,9 @@ class ActionRescheduleFinish(Action):
             if tracker.get_slot("callback_answer") != "yes":
                 dispatcher.utter_message(response="utter_reschedule_left_as_is")
                 return reset
-            reason = tracker.get_slot("reschedule_blocked")
-            try:
-                await client.request_callback(
-                    int(patient_id),
-                    int(appointment_id) if appointment_id else None,
-                    reason if reason.startswith("change_") else "requested",
-                )
-            except BackendError:
-                logger.exception("backend unreachable while requesting a call back")
-                dispatcher.utter_message(response="utter_backend_unavailable")
-                return reset
-            dispatcher.utter_message(response="utter_callback_requested")
+            await request_callback(
+                dispatcher, tracker, tracker.get_slot("reschedule_blocked"), appointment_id
+            )
             return reset
         chosen = _chosen(tracker)
         if tracker.get_slot("reschedule_confirm") != "yes" or chosen is None:

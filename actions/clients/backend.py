@@ -197,3 +197,36 @@ class BackendClient:
         )
         if response.status_code != 201:
             raise BackendError(f"callback: HTTP {response.status_code}")
+
+    async def change_blocked(self, appointment_id: int, patient_id: int) -> str | None:
+        """Why text cannot change this appointment (the backend's reason), or None."""
+        response = await self._request(
+            "GET",
+            f"/api/v1/appointments/{appointment_id}",
+            params={"as_kind": "patient", "as_id": patient_id},
+        )
+        if response.status_code != 200:
+            raise BackendError(f"appointment: HTTP {response.status_code}")
+        try:
+            blocked = response.json()["change_blocked"]
+        except (KeyError, ValueError) as exc:
+            raise BackendError(f"appointment: unreadable answer ({exc})") from exc
+        return str(blocked) if blocked else None
+
+    async def cancel(self, appointment_id: int, patient_id: int, reason: str | None) -> None:
+        response = await self._request(
+            "POST",
+            f"/api/v1/appointments/{appointment_id}/cancel",
+            json={"reason": reason, "acting_for": self._acting_for(patient_id)},
+        )
+        if response.status_code != 200:
+            raise self._refusal(response, "cancel")
+
+    async def confirm(self, appointment_id: int, patient_id: int) -> None:
+        response = await self._request(
+            "POST",
+            f"/api/v1/appointments/{appointment_id}/confirm",
+            json={"acting_for": self._acting_for(patient_id)},
+        )
+        if response.status_code != 200:
+            raise self._refusal(response, "confirm")

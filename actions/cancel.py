@@ -1,0 +1,233 @@
+"""Cancelling and confirming attendance by text.
+
+Cancel is one form (`cancel_form`): the appointment is named, "Reply 1 to cancel it, or 2 to
+keep it", then an optional reason ("0" to skip), then the backend cancels it and frees the slot.
+Nothing is cancelled without the "1". When text cannot change the appointment (too close, or
+transport or an interpreter arranged) a call back is offered instead, as for rescheduling.
+Patients are never asked to text CANCEL or STOP: those are carrier keywords.
+
+Confirming attendance needs no form: it changes nothing anyone arranged."""
+
+import logging
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.appointments import describe
+from actions.clients.backend import Appointment, BackendClient, BackendError, ChangeRefused
+from actions.reschedule import _NO, _STOP, _YES, _words, request_callback
+from actions.session import identify
+from actions.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+FORM_SLOTS = (
+    "cancel_appointment_id",
+    "cancel_blocked",
+    "cancel_stopped",
+    "cancel_confirm",
+    "cancel_reason",
+    "callback_answer",
+)
+_SKIP = ("0", "skip", "no", "none", "nope", "n a", "na", "no reason", "rather not", "pass")
+
+
+async def next_for_patient(
+    dispatcher: CollectingDispatcher, tracker: Tracker, client: BackendClient
+) -> tuple[int | None, Appointment | None, list[EventType]]:
+    """The sender's patient id and next appointment, saying why when there is none."""
+    events: list[EventType] = []
+    patient_id = tracker.get_slot("patient_id")
+    if tracker.get_slot("identity_status") != "known" or patient_id is None:
+        identity = await identify(tracker.sender_id, client)
+        events += identity.events
+        if identity.status != "known":
+            dispatcher.utter_message(
+                response="utter_unknown_number"
+                if identity.status == "unknown"
+                else "utter_backend_unavailable"
+            )
+            return None, None, events
+        patient_id = identity.patient_id
+    try:
+        appointment = await client.next_appointment(int(patient_id))
+    except BackendError:
+        logger.exception("backend unreachable while reading appointments")
+        dispatcher.utter_message(response="utter_backend_unavailable")
+        return None, None, events
+    if appointment is None:
+        dispatcher.utter_message(response="utter_no_upcoming_appointment")
+    return int(patient_id), appointment, events
+
+
+class ActionCancelStart(Action):
+    def name(self) -> str:
+        return "action_cancel_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        client = BackendClient()
+        events: list[EventType] = [SlotSet(name, None) for name in FORM_SLOTS]
+        patient_id, appointment, found = await next_for_patient(dispatcher, tracker, client)
+        events += found
+        if patient_id is None or appointment is None:
+            return [*events, SlotSet("cancel_stopped", "start_failed")]
+        try:
+            blocked = await client.change_blocked(appointment.id, patient_id)
+        except BackendError:
+            logger.exception("backend unreachable while checking an appointment")
+            dispatcher.utter_message(response="utter_backend_unavailable")
+            return [*events, SlotSet("cancel_stopped", "start_failed")]
+        dispatcher.utter_message(
+            response="utter_cancel_which", **describe(appointment, get_settings().timezone)
+        )
+        events.append(SlotSet("cancel_appointment_id", appointment.id))
+        if blocked:
+            events.append(SlotSet("cancel_blocked", blocked))
+        return events
+
+
+class ActionAskCancelCallbackAnswer(Action):
+    """The call-back offer when text cannot cancel it (same wording as for rescheduling)."""
+
+    def name(self) -> str:
+        return "action_ask_cancel_form_callback_answer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        reason = tracker.get_slot("cancel_blocked") or "appointment_not_changeable"
+        dispatcher.utter_message(response=f"utter_cannot_change_by_text_{reason}")
+        dispatcher.utter_message(response="utter_ask_callback_answer")
+        return []
+
+
+class ValidateCancelForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_cancel_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        if tracker.get_slot("cancel_stopped"):
+            return []
+        if tracker.get_slot("cancel_blocked"):
+            return ["callback_answer"]
+        return ["cancel_confirm", "cancel_reason"]
+
+    async def validate_cancel_confirm(
+        self,
+        slot_value: object,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, object]:
+        text = _words(str(slot_value))
+        if _STOP.search(text) or _NO.match(text) or text.startswith("keep"):
+            return {"cancel_confirm": None, "cancel_stopped": "kept"}
+        if _YES.match(text):
+            return {"cancel_confirm": "yes"}
+        dispatcher.utter_message(response="utter_cancel_confirm_unclear")
+        return {"cancel_confirm": None}
+
+    async def validate_cancel_reason(
+        self,
+        slot_value: object,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, object]:
+        text = str(slot_value or "").strip()
+        if _words(text) in _SKIP:
+            return {"cancel_reason": "-"}
+        return {"cancel_reason": text[:300]}
+
+    async def validate_callback_answer(
+        self,
+        slot_value: object,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, object]:
+        text = _words(str(slot_value))
+        if _STOP.search(text) or _NO.match(text):
+            return {"callback_answer": "no"}
+        if _YES.match(text):
+            return {"callback_answer": "yes"}
+        dispatcher.utter_message(response="utter_callback_unclear")
+        return {"callback_answer": None}
+
+
+class ActionCancelFinish(Action):
+    def name(self) -> str:
+        return "action_cancel_finish"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        reset = [SlotSet(name, None) for name in FORM_SLOTS]
+        stopped = tracker.get_slot("cancel_stopped")
+        patient_id = tracker.get_slot("patient_id")
+        appointment_id = tracker.get_slot("cancel_appointment_id")
+        if stopped == "start_failed":
+            return reset
+        if stopped or (
+            not tracker.get_slot("cancel_blocked") and tracker.get_slot("cancel_confirm") != "yes"
+        ):
+            dispatcher.utter_message(response="utter_cancel_kept")
+            return reset
+        if tracker.get_slot("cancel_blocked"):
+            if tracker.get_slot("callback_answer") != "yes":
+                dispatcher.utter_message(response="utter_cancel_kept")
+                return reset
+            await request_callback(
+                dispatcher, tracker, tracker.get_slot("cancel_blocked"), appointment_id
+            )
+            return reset
+        reason = tracker.get_slot("cancel_reason")
+        try:
+            await BackendClient().cancel(
+                int(appointment_id), int(patient_id), None if reason in (None, "-") else reason
+            )
+        except ChangeRefused as refused:
+            dispatcher.utter_message(response=f"utter_cannot_change_by_text_{refused.reason}")
+            return reset
+        except BackendError:
+            logger.exception("backend unreachable while cancelling")
+            dispatcher.utter_message(response="utter_booking_unknown")
+            return reset
+        dispatcher.utter_message(response="utter_cancelled")
+        return reset
+
+
+class ActionConfirmAttendance(Action):
+    def name(self) -> str:
+        return "action_confirm_attendance"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        client = BackendClient()
+        patient_id, appointment, events = await next_for_patient(dispatcher, tracker, client)
+        if patient_id is None or appointment is None:
+            return events
+        try:
+            await client.confirm(appointment.id, patient_id)
+        except ChangeRefused:
+            dispatcher.utter_message(response="utter_cannot_confirm")
+            return events
+        except BackendError:
+            logger.exception("backend unreachable while confirming")
+            dispatcher.utter_message(response="utter_backend_unavailable")
+            return events
+        dispatcher.utter_message(
+            response="utter_attendance_confirmed", **describe(appointment, get_settings().timezone)
+        )
+        return events
