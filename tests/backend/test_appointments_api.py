@@ -13,6 +13,7 @@ from backend.app.errors import Conflict
 from backend.app.models import (
     Appointment,
     AuditEvent,
+    CallbackTask,
     Carer,
     CarerConsent,
     Patient,
@@ -391,3 +392,69 @@ def test_concurrent_bookings_of_one_slot_give_it_to_exactly_one(engine: Engine) 
             s.execute(delete(Appointment).where(Appointment.patient_id.in_(patient_ids)))
             s.execute(delete(Patient).where(Patient.id.in_(patient_ids)))
             s.commit()
+
+
+def test_every_refused_change_is_audited(client: TestClient, seeded: Session) -> None:
+    appointment = _changeable(seeded)
+    appointment.needs_transport = True
+    seeded.commit()
+    response = client.post(
+        f"/api/v1/appointments/{appointment.id}/cancel",
+        json={"acting_for": _as_patient(appointment)},
+        headers=service_headers(),
+    )
+    assert response.status_code == 409
+    event = seeded.scalars(
+        select(AuditEvent).where(AuditEvent.action == "appointment.change_refused")
+    ).one()
+    assert event.detail["reason"] == "change_needs_transport"
+    assert event.patient_id == appointment.patient_id
+    missing = client.get(
+        "/api/v1/appointments/999999",
+        params={"as_kind": "patient", "as_id": appointment.patient_id},
+        headers=service_headers(),
+    )
+    assert missing.status_code == 403, "no hint whether an id exists"
+    assert seeded.scalars(select(AuditEvent).where(AuditEvent.action == "access.refused")).all()
+
+
+def test_staff_can_make_the_change_text_cannot(client: TestClient, seeded: Session) -> None:
+    """The coordinator who takes the call back can move an appointment with transport booked."""
+    appointment = _changeable(seeded)
+    appointment.needs_transport = True
+    seeded.commit()
+    offered = client.get(
+        f"/api/v1/appointments/{appointment.id}/alternatives", headers=login(client)
+    )
+    assert offered.status_code == 200 and offered.json()["data"]
+    moved = client.post(
+        f"/api/v1/appointments/{appointment.id}/reschedule",
+        json={"slot_id": offered.json()["data"][0]["id"]},
+        headers=login(client),
+    )
+    assert moved.status_code == 200
+
+
+def test_a_call_back_only_for_someone_the_assistant_acts_for(
+    client: TestClient, seeded: Session
+) -> None:
+    appointment = _changeable(seeded)
+    other = seeded.scalar(select(Patient.id).where(Patient.id != appointment.patient_id))
+    response = client.post(
+        "/api/v1/callback-tasks",
+        json={"patient_id": other, "reason": "requested", "acting_for": _as_patient(appointment)},
+        headers=service_headers(),
+    )
+    assert response.status_code == 403
+    assert not seeded.scalars(select(CallbackTask)).all()
+    wrong_appointment = client.post(
+        "/api/v1/callback-tasks",
+        json={
+            "patient_id": other,
+            "appointment_id": appointment.id,
+            "reason": "requested",
+            "acting_for": {"kind": "patient", "id": other},
+        },
+        headers=service_headers(),
+    )
+    assert wrong_appointment.status_code == 403

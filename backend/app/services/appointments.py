@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from backend.app.core.config import get_settings
-from backend.app.errors import Conflict, NotFound
+from backend.app.errors import Conflict, Forbidden, NotFound
 from backend.app.models import Appointment, CallbackTask, Patient, Slot
 from backend.app.models.base import utcnow
 from backend.app.services import audit
@@ -21,13 +21,17 @@ from backend.app.services.access import CHANGE, READ, Actor, Requester, authoris
 CHANGEABLE = ("booked", "confirmed")
 
 
-def change_blocked(appointment: Appointment, now: datetime | None = None) -> str | None:
+def change_blocked(
+    appointment: Appointment, now: datetime | None = None, *, by_staff: bool = False
+) -> str | None:
     """Why this appointment cannot be changed by text, or None. Real services have the same
     limits: close to the time, or when transport or an interpreter has been arranged, a person
-    makes the change."""
+    makes the change. Staff (the person who takes the call back) are held only to the first."""
     now = now or utcnow()
     if appointment.status not in CHANGEABLE or appointment.starts_at <= now:
         return "appointment_not_changeable"
+    if by_staff:
+        return None
     if appointment.needs_transport:
         return "change_needs_transport"
     if appointment.needs_interpreter:
@@ -44,9 +48,29 @@ def _load(
     query = select(Appointment).where(Appointment.id == appointment_id)
     appointment = session.scalar(query.with_for_update() if lock else query)
     if appointment is None:
-        raise NotFound("appointment_not_found")
+        if requester.caller_type == "staff":
+            raise NotFound("appointment_not_found")
+        # The action server learns nothing about ids it may not see: the same refusal as for
+        # someone else's appointment, audited.
+        audit.record(
+            session=session,
+            actor_type=requester.acting_for.kind if requester.acting_for else "service",
+            actor_id=str(requester.acting_for.id) if requester.acting_for else requester.caller_id,
+            action="access.refused",
+            detail={"scope": scope, "reason": "not_permitted", "appointment_id": appointment_id},
+        )
+        session.commit()
+        raise Forbidden("not_permitted")
     actor = authorise(session, requester, patient_id=appointment.patient_id, scope=scope)
     return appointment, actor
+
+
+def _refuse(session: Session, actor: Actor, appointment: Appointment, reason: str) -> Conflict:
+    """Record a refused change (its own transaction) and return the error to raise."""
+    session.rollback()
+    _audit(session, actor, "appointment.change_refused", appointment, reason=reason)
+    session.commit()
+    return Conflict(reason)
 
 
 def _audit(
@@ -80,16 +104,17 @@ def alternatives(
 ) -> tuple[list[Slot], int]:
     """Free slots of the same kind the appointment could move to, soonest first."""
     appointment, actor = _load(session, appointment_id, requester, scope=CHANGE)
-    blocked = change_blocked(appointment, now)
+    by_staff = actor.actor_type == "staff"
+    blocked = change_blocked(appointment, now, by_staff=by_staff)
     if blocked:
-        session.commit()
-        raise Conflict(blocked)
+        raise _refuse(session, actor, appointment, blocked)
     now = now or utcnow()
     settings = get_settings()
     query = select(Slot).where(
         Slot.appointment_id.is_(None),
         Slot.appointment_type == appointment.appointment_type,
-        Slot.starts_at >= now + timedelta(hours=settings.appointment_change_min_hours),
+        Slot.starts_at
+        >= now + timedelta(hours=0 if by_staff else settings.appointment_change_min_hours),
         Slot.starts_at <= now + timedelta(days=settings.appointment_offer_days),
     )
     count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -110,18 +135,17 @@ def reschedule(
     now: datetime | None = None,
 ) -> Appointment:
     appointment, actor = _load(session, appointment_id, requester, scope=CHANGE, lock=True)
-    blocked = change_blocked(appointment, now)
+    by_staff = actor.actor_type == "staff"
+    blocked = change_blocked(appointment, now, by_staff=by_staff)
     if blocked:
-        session.commit()
-        raise Conflict(blocked)
+        raise _refuse(session, actor, appointment, blocked)
     slot = session.get(Slot, slot_id)
-    earliest = (now or utcnow()) + timedelta(hours=get_settings().appointment_change_min_hours)
+    hours = 0 if by_staff else get_settings().appointment_change_min_hours
+    earliest = (now or utcnow()) + timedelta(hours=hours)
     if slot is None or slot.appointment_type != appointment.appointment_type:
-        session.rollback()
-        raise NotFound("slot_not_found")
+        raise _refuse(session, actor, appointment, "slot_not_found")
     if slot.starts_at < earliest:
-        session.rollback()
-        raise Conflict("change_within_window")
+        raise _refuse(session, actor, appointment, "change_within_window")
     old = {"starts_at": appointment.starts_at.isoformat(), "with_whom": appointment.with_whom}
     # Release the old slot first (a slot has one holder), then claim the new one only if it is
     # still free: the claim is the single statement that decides who gets it.
@@ -134,8 +158,8 @@ def reschedule(
         .values(appointment_id=appointment.id)
     ).rowcount
     if claimed != 1:
-        session.rollback()  # the old slot stays with the appointment
-        raise Conflict("slot_taken")
+        # Rolled back: the old slot stays with the appointment.
+        raise _refuse(session, actor, appointment, "slot_taken")
     session.refresh(slot)
     appointment.starts_at = slot.starts_at
     appointment.ends_at = slot.ends_at
@@ -158,10 +182,9 @@ def cancel(
     now: datetime | None = None,
 ) -> Appointment:
     appointment, actor = _load(session, appointment_id, requester, scope=CHANGE, lock=True)
-    blocked = change_blocked(appointment, now)
+    blocked = change_blocked(appointment, now, by_staff=actor.actor_type == "staff")
     if blocked:
-        session.commit()
-        raise Conflict(blocked)
+        raise _refuse(session, actor, appointment, blocked)
     session.execute(
         update(Slot).where(Slot.appointment_id == appointment.id).values(appointment_id=None)
     )
@@ -184,8 +207,7 @@ def confirm(
     """Confirming attendance is allowed up to the start: it changes nothing a person arranged."""
     appointment, actor = _load(session, appointment_id, requester, scope=CHANGE, lock=True)
     if appointment.status not in CHANGEABLE or appointment.starts_at <= (now or utcnow()):
-        session.commit()
-        raise Conflict("appointment_not_changeable")
+        raise _refuse(session, actor, appointment, "appointment_not_changeable")
     appointment.status = "confirmed"
     _audit(session, actor, "appointment.confirm", appointment)
     session.commit()
@@ -201,22 +223,18 @@ def request_callback(
     reason: str,
     note: str | None,
 ) -> CallbackTask:
-    """A call back for the patient's care coordinator. Anyone the assistant acts for may ask
-    for one (an unconsented carer too: the coordinator decides what to share); staff may too."""
+    """A call back for the patient's care coordinator, asked for by the patient, a carer whose
+    consent covers their appointments, or staff. Checked and audited like any access."""
     patient = session.get(Patient, patient_id)
-    if patient is None:
+    if patient is None and requester.caller_type == "staff":
         raise NotFound("patient_not_found")
-    if appointment_id is not None:
-        appointment = session.get(Appointment, appointment_id)
-        if appointment is None or appointment.patient_id != patient_id:
-            raise NotFound("appointment_not_found")
-    acting_for = requester.acting_for
-    if requester.caller_type == "staff":
-        by_type, by_id, channel = "staff", requester.caller_id, "console"
-    elif acting_for is None:
-        raise Conflict("acting_for_required")
-    else:
-        by_type, by_id, channel = acting_for.kind, str(acting_for.id), acting_for.channel
+    actor = authorise(session, requester, patient_id=patient_id, scope=READ)
+    appointment = session.get(Appointment, appointment_id) if appointment_id else None
+    if patient is None or (
+        appointment_id is not None and (appointment is None or appointment.patient_id != patient_id)
+    ):
+        raise Forbidden("not_permitted")
+    by_type, by_id, channel = actor.actor_type, actor.actor_id, actor.channel
     task = CallbackTask(
         patient_id=patient_id,
         appointment_id=appointment_id,

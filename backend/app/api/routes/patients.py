@@ -81,15 +81,16 @@ def list_appointments(
     channel: Annotated[Literal["sms", "webchat"], Query()] = "sms",
 ) -> AppointmentsPublic:
     """Staff by role; the action server only for the patient or a consenting carer it names."""
-    if session.get(Patient, patient_id) is None:
-        raise NotFound("patient_not_found")
     acting_for = ActingFor(kind=as_kind, id=as_id, channel=channel) if as_kind and as_id else None
+    # Access first (refusals audited), so a refused caller cannot learn which ids exist.
     actor = authorise(
         session,
         Requester(caller.actor_type, caller.actor_id, caller.role, acting_for),
         patient_id=patient_id,
         scope=READ,
     )
+    if session.get(Patient, patient_id) is None:
+        raise NotFound("patient_not_found")
     appointments, count = service.list_appointments(
         session=session,
         actor_type=actor.actor_type,
