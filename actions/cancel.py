@@ -17,7 +17,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.appointments import describe
 from actions.clients.backend import Appointment, BackendClient, BackendError, ChangeRefused
-from actions.reschedule import _NO, _STOP, _YES, _words, request_callback
+from actions.reschedule import _NO, _YES, _words, leaving, request_callback
 from actions.session import identify
 from actions.settings import get_settings
 
@@ -130,7 +130,7 @@ class ValidateCancelForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, object]:
         text = _words(str(slot_value))
-        if _STOP.search(text) or _NO.match(text) or text.startswith("keep"):
+        if leaving(text, tracker, dispatcher) or _NO.match(text) or text.startswith("keep"):
             return {"cancel_confirm": None, "cancel_stopped": "kept"}
         if _YES.match(text):
             return {"cancel_confirm": "yes"}
@@ -157,7 +157,7 @@ class ValidateCancelForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, object]:
         text = _words(str(slot_value))
-        if _STOP.search(text) or _NO.match(text):
+        if leaving(text, tracker, dispatcher) or _NO.match(text):
             return {"callback_answer": "no"}
         if _YES.match(text):
             return {"callback_answer": "yes"}

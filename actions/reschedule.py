@@ -48,15 +48,34 @@ _ORDINALS = {
     "3": 2, "3rd": 2, "third": 2, "three": 2,
 }  # fmt: skip
 _MORE = re.compile(
-    r"^(4|four|4th|other|others|other times?|more|more times|different|later|none)\b"
+    r"^(4|four|4th|other|others|other times?|more|more times|different times?|later"
+    r"|none of (them|those)|something else|another day)( please| pls)?$"
 )
+# Leaving, in any words: Twilio acts on a bare STOP or CANCEL itself (an opt-out from every
+# message), so the prompts offer "0" instead and never ask for a keyword.
 _STOP = re.compile(
-    r"\b(never ?mind|nevermind|leave it|forget it|dont bother|don'?t bother|keep it|"
-    r"no thanks|no thank you|not now|changed my mind)\b"
+    r"^0$|\b(never ?mind|nevermind|leave it|forget it|dont bother|don'?t bother|keep it|"
+    r"no thanks|no thank you|not now|changed my mind|stop|quit|bye|goodbye)\b"
 )
-_YES = re.compile(r"^(1|yes|yeah|yep|yup|ok|okay|please|book it|go ahead|sure|y|confirm)\b")
-_NO = re.compile(r"^(2|no|nope|nah|n|another|different|other)\b")
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# A confirmation must be unmistakable: the whole reply, from a short list.
+_YES = re.compile(
+    r"^(1|yes|yes please|yes book it|yeah|yep|yup|ok|okay|ok book it|book it|go ahead|sure|y|"
+    r"confirm|confirmed|please do|that's fine|thats fine|perfect|lovely)( thanks| thank you)?$"
+)
+_NO = re.compile(
+    r"^(2|no|nope|nah|n|another|another time|another one|different time|a different time|"
+    r"other|something else)( please| thanks)?$"
+)
+_LEAVING_INTENTS = ("request_human", "goodbye")
+_WEEKDAYS = {
+    "monday": ("monday", "mon"),
+    "tuesday": ("tuesday", "tues", "tue"),
+    "wednesday": ("wednesday", "wed", "weds"),
+    "thursday": ("thursday", "thurs", "thur", "thu"),
+    "friday": ("friday", "fri"),
+    "saturday": ("saturday", "sat"),
+    "sunday": ("sunday", "sun"),
+}
 
 
 def _words(text: str | None) -> str:
@@ -80,13 +99,20 @@ def _as_offer(slot: Slot) -> dict[str, Any]:
 
 
 def pick(text: str, offers: list[dict[str, Any]], timezone: str) -> int | None:
-    """Which offer a reply means, or None when it is not clear."""
-    words = _words(text).replace("option ", "").replace("number ", "").replace("no ", "")
-    words = re.sub(r"^(the )?", "", words)
-    first = words.split(" ")[0] if words else ""
-    if first in _ORDINALS and _ORDINALS[first] < len(offers):
-        return _ORDINALS[first]
-    days = [d for d in _WEEKDAYS if re.search(rf"\b{d[:3]}(\w*)\b", words)]
+    """Which offer a reply means, or None when it is not clear ("not the Tuesday one" is not
+    clear: the person is asked again rather than guessed at)."""
+    words = _words(text)
+    if re.search(r"\b(not|dont|don't|no)\b", words):
+        return None
+    words = re.sub(r"\b(option|number) ", "", words)
+    words = re.sub(r"^(the|its|it's) ", "", words)
+    tokens = words.split(" ") if words else []
+    # A number or ordinal first ("2", "2nd please", "the second one"); "one" only on its own,
+    # since "the one on Friday" names a day.
+    first = tokens[0] if tokens else ""
+    if first in _ORDINALS and (first != "one" or len(tokens) == 1):
+        return _ORDINALS[first] if _ORDINALS[first] < len(offers) else None
+    days = [d for d, names in _WEEKDAYS.items() if any(n in tokens for n in names)]
     if len(days) == 1:
         matching = [
             i
@@ -203,6 +229,15 @@ class ActionAskCallbackAnswer(Action):
         return []
 
 
+def leaving(text: str, tracker: Tracker, dispatcher: CollectingDispatcher) -> bool:
+    """Whether the reply means "stop this": "0", "never mind", "bye", or asking for a person
+    (who is then told how to reach one)."""
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    if intent == "request_human":
+        dispatcher.utter_message(response="utter_request_human")
+    return intent in _LEAVING_INTENTS or bool(_STOP.search(text))
+
+
 def _chosen(tracker: Tracker) -> dict[str, Any] | None:
     slot_id = tracker.get_slot("reschedule_slot_id")
     return next(
@@ -236,7 +271,7 @@ class ValidateRescheduleForm(FormValidationAction):
     ) -> dict[str, Any]:
         text = _words(slot_value)
         offers = tracker.get_slot("reschedule_offers") or []
-        if _STOP.search(text):
+        if leaving(text, tracker, dispatcher):
             return {"reschedule_choice": None, "reschedule_stopped": "said_no"}
         if (tracker.latest_message.get("intent") or {}).get("name") == "ask_next_appointment":
             # A digression: answer it, then ask again.
@@ -281,7 +316,7 @@ class ValidateRescheduleForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         text = _words(slot_value)
-        if _STOP.search(text):
+        if leaving(text, tracker, dispatcher):
             return {"reschedule_confirm": None, "reschedule_stopped": "said_no"}
         if _YES.match(text):
             return {"reschedule_confirm": "yes"}
@@ -303,7 +338,7 @@ class ValidateRescheduleForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, Any]:
         text = _words(slot_value)
-        if _STOP.search(text) or _NO.match(text):
+        if leaving(text, tracker, dispatcher) or _NO.match(text):
             return {"callback_answer": "no"}
         if _YES.match(text):
             return {"callback_answer": "yes"}
@@ -362,10 +397,11 @@ class ActionRescheduleFinish(Action):
         try:
             await client.reschedule(int(appointment_id), int(patient_id), int(chosen["id"]))
         except ChangeRefused as refused:
+            # Say why (taken meanwhile, or now too close to change by text), never just "OK".
             dispatcher.utter_message(
                 response="utter_slot_taken"
                 if refused.reason == "slot_taken"
-                else "utter_reschedule_left_as_is"
+                else f"utter_cannot_change_by_text_{refused.reason}"
             )
             return reset
         except BackendError:

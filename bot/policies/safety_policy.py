@@ -4,9 +4,10 @@ answered first. It predicts, deterministically and above every other policy:
     safety intent -> the reply for it (a domain response: 999 / 111 / crisis lines)
                   -> action_raise_safety_concern -> listen
 
-With a form or questionnaire in progress, before listening: after an emergency the form is closed
-(`action_deactivate_loop`: nobody should be asked to pick a time after "call 999"); after any
-other concern the form asks its question again and carries on with the next message.
+With a form or questionnaire in progress, before listening: after an emergency, urgent or
+mental-health concern the form is closed (`action_deactivate_loop`, then "nothing has been
+changed"): nobody should be asked to pick a time after "call 999", and their next "ok" answers
+the safety reply, not the form. After a routine concern the form asks its question again.
 
 It looks only at the latest message's intent and the actions taken since, so it holds when the
 rest of the conversation is unusual: a form in progress, a session whose start failed because
@@ -31,6 +32,8 @@ REPLIES = {
     "safety_routine": "utter_safety_routine",
 }
 RAISE = "action_raise_safety_concern"
+# Said after a form was closed by a concern: nothing was changed; they can start again.
+PAUSED = "utter_flow_closed_for_safety"
 # Above RulePolicy (6): safety wins over a form, a rule or a story.
 SAFETY_PRIORITY = 7
 
@@ -50,16 +53,17 @@ def next_safety_action(tracker: DialogueStateTracker) -> str | None:
         return reply
     if RAISE not in done:
         return RAISE
+    if ACTION_DEACTIVATE_LOOP_NAME in done and PAUSED not in done:
+        return PAUSED
     loop = tracker.active_loop_name
-    if loop:
-        if reply == REPLIES["safety_emergency"]:
-            # An emergency closes the flow: nobody should be asked to pick a time after "call
-            # 999". The user can start it again later.
-            if ACTION_DEACTIVATE_LOOP_NAME not in done:
-                return ACTION_DEACTIVATE_LOOP_NAME
-        elif loop not in done:
-            # Otherwise the interrupted form asks its question again, and carries on.
+    if loop and loop not in done:
+        if reply == REPLIES["safety_routine"]:
+            # A routine concern: the form asks its question again and carries on.
             return loop
+        # After 999, 111 or a crisis line nobody should be asked to pick a time, and their next
+        # "ok" answers the safety reply, not the form: the flow is closed, and they are told.
+        if ACTION_DEACTIVATE_LOOP_NAME not in done:
+            return ACTION_DEACTIVATE_LOOP_NAME
     return ACTION_LISTEN_NAME
 
 

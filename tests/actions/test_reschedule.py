@@ -61,6 +61,9 @@ def tracker(text: str = "", intent: str = "inform", **slots: object) -> Tracker:
         ("1", 0), ("2", 1), ("3", 2), ("2nd", 1), ("the second one", 1), ("option 3", 2),
         ("Third please", 2), ("number 1", 0), ("thursday", 1), ("the fri one", 2),
         ("tues", 0), ("5", None), ("whenever", None), ("", None), ("monday", None),
+        # Found by review: "one" naming a day, negations, and words that start like a day.
+        ("the one on friday", 2), ("one on tuesday please", 0), ("no, not the tuesday one", None),
+        ("not this month", None), ("sunny", None), ("friend", None),
     ],
 )  # fmt: skip
 def test_pick_understands_numbers_ordinals_and_weekdays(reply: str, index: int | None) -> None:
@@ -119,7 +122,7 @@ async def test_the_offer_is_numbered_and_fits_two_sms_segments() -> None:
     assert message["numbers"] == "1, 2 or 3"
     text = (
         f"I can move it to:\n{message['options']}\n"
-        f"Reply {message['numbers']}, or 4 for other times."
+        f"Reply {message['numbers']}, 4 for other times, or 0 to leave it."
     )
     assert len(text) <= 306
 
@@ -227,3 +230,33 @@ async def test_finish_requests_the_call_back() -> None:
     body = json.loads(route.calls.last.request.content)
     assert body["reason"] == "change_within_window" and body["appointment_id"] == 7
     assert dispatcher.messages[0]["response"] == "utter_callback_requested"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    ["yeah no", "ok what about later", "please can i have another time", "Yes, no wait", "hmm"],
+)
+async def test_only_an_unmistakable_yes_books(reply: str) -> None:
+    result = await ValidateRescheduleForm().validate_reschedule_confirm(
+        reply, CollectingDispatcher(), tracker(), {}
+    )
+    assert result.get("reschedule_confirm") != "yes"
+
+
+@pytest.mark.parametrize(
+    ("reply", "intent"),
+    [
+        ("0", "inform"),
+        ("stop", "inform"),
+        ("can i speak to someone", "request_human"),
+        ("bye", "goodbye"),
+    ],
+)
+async def test_ways_to_leave_without_a_carrier_keyword(reply: str, intent: str) -> None:
+    dispatcher = CollectingDispatcher()
+    result = await ValidateRescheduleForm().validate_reschedule_choice(
+        reply, dispatcher, tracker(reply, intent, reschedule_offers=OFFERS), {}
+    )
+    assert result["reschedule_stopped"] == "said_no"
+    if intent == "request_human":
+        assert dispatcher.messages[-1]["response"] == "utter_request_human"

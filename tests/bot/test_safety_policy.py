@@ -64,22 +64,25 @@ def test_other_messages_are_left_to_the_other_policies() -> None:
     assert next_safety_action(tracker()) is None
 
 
-def test_an_emergency_closes_an_active_form_before_listening() -> None:
-    t = tracker(ActiveLoop("reschedule_form"), ActionExecuted(ACTION_LISTEN_NAME))
-    t.update(said("safety_emergency"))
-    for expected in ("utter_safety_emergency", RAISE, "action_deactivate_loop"):
-        assert next_safety_action(t) == expected
-        t.update(ActionExecuted(expected))
-    t.update(ActiveLoop(None))
-    assert next_safety_action(t) == ACTION_LISTEN_NAME
-
-
-@pytest.mark.parametrize("intent", ["safety_urgent", "safety_mental_health", "safety_routine"])
-def test_other_concerns_let_the_form_ask_again(intent: str) -> None:
+@pytest.mark.parametrize("intent", ["safety_emergency", "safety_urgent", "safety_mental_health"])
+def test_a_serious_concern_closes_an_active_form_and_says_so(intent: str) -> None:
     t = tracker(ActiveLoop("reschedule_form"), ActionExecuted(ACTION_LISTEN_NAME))
     t.update(said(intent))
     reply = next_safety_action(t)
     t.update(ActionExecuted(reply))
+    for expected in (RAISE, "action_deactivate_loop"):
+        assert next_safety_action(t) == expected
+        t.update(ActionExecuted(expected))
+    t.update(ActiveLoop(None))
+    assert next_safety_action(t) == "utter_flow_closed_for_safety"
+    t.update(ActionExecuted("utter_flow_closed_for_safety"))
+    assert next_safety_action(t) == ACTION_LISTEN_NAME
+
+
+def test_a_routine_concern_lets_the_form_ask_again() -> None:
+    t = tracker(ActiveLoop("reschedule_form"), ActionExecuted(ACTION_LISTEN_NAME))
+    t.update(said("safety_routine"))
+    t.update(ActionExecuted(next_safety_action(t)))
     assert next_safety_action(t) == RAISE
     t.update(ActionExecuted(RAISE))
     assert next_safety_action(t) == "reschedule_form"
