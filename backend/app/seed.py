@@ -219,7 +219,10 @@ def _add_details_and_slots(
                 appointment_id=appointment.id,
             )
         )
-    taken = {(a.clinician_id, a.starts_at) for a in upcoming}
+    # Each clinician's booked times, so that free slots never overlap them or each other.
+    busy: dict[int | None, list[tuple[datetime, datetime]]] = {}
+    for a in upcoming:
+        busy.setdefault(a.clinician_id, []).append((a.starts_at, a.ends_at))
     for offset in range(1, 43):
         day = today + timedelta(days=offset)
         if day.weekday() >= 5:
@@ -227,14 +230,16 @@ def _add_details_and_slots(
         for clinician in clinicians:
             for _ in range(4):
                 start = _working_slot(rng, day, tz)
-                if (clinician.id, start) in taken:
-                    continue  # one slot per clinician per time
-                taken.add((clinician.id, start))
+                end = start + timedelta(minutes=20)
+                mine = busy.setdefault(clinician.id, [])
+                if any(start < other_end and other_start < end for other_start, other_end in mine):
+                    continue  # a clinician is in one place at a time
+                mine.append((start, end))
                 location = rng.choice(LOCATIONS[:3])
                 session.add(
                     Slot(
                         starts_at=start,
-                        ends_at=start + timedelta(minutes=20),
+                        ends_at=end,
                         clinician_id=clinician.id,
                         with_whom=f"{clinician.full_name} ({clinician.job_title})",
                         location=location,

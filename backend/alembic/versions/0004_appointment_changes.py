@@ -70,6 +70,15 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('needs_interpreter', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column('cancel_reason', sa.String(length=300), nullable=True))
 
+    # Appointments booked before slots existed hold a slot of their own, so that moving or
+    # cancelling one releases its time like any other.
+    op.execute(
+        "INSERT INTO slots (starts_at, ends_at, clinician_id, with_whom, location, address, "
+        "appointment_type, appointment_id) "
+        "SELECT starts_at, ends_at, clinician_id, with_whom, location, address, appointment_type, id "
+        "FROM appointments WHERE status IN ('booked', 'confirmed')"
+    )
+
     with op.batch_alter_table('carer_consents', schema=None) as batch_op:
         batch_op.add_column(sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('recorded_by_id', sa.Integer(), nullable=True))
