@@ -51,16 +51,63 @@ class ActionTellNextAppointment(Action):
                 return events
             patient_id = identity.patient_id
         try:
-            appointment = await client.next_appointment(int(patient_id))
+            upcoming = await client.upcoming_appointments(int(patient_id), limit=3)
         except BackendError:
             logger.exception("backend unreachable while reading appointments")
             dispatcher.utter_message(response="utter_backend_unavailable")
             return events
-        if appointment is None:
+        if not upcoming:
             dispatcher.utter_message(response="utter_no_upcoming_appointment")
-        else:
-            dispatcher.utter_message(
-                response="utter_next_appointment",
-                **describe(appointment, get_settings().timezone),
+            return events
+        timezone = get_settings().timezone
+        dispatcher.utter_message(
+            response="utter_next_appointment", **describe(upcoming[0], timezone)
+        )
+        if len(upcoming) > 1:
+            # Several: say which is which, briefly (kind and day), so nobody mixes them up.
+            others = "; ".join(
+                f"{w['kind']}, {w['day']} at {w['time']}"
+                for w in (describe(a, timezone) for a in upcoming[1:])
             )
+            dispatcher.utter_message(response="utter_also_upcoming", others=others)
+        return events
+
+
+class ActionTellAppointmentDetails(Action):
+    """Where exactly the next appointment is, how to get there and what to bring."""
+
+    def name(self) -> str:
+        return "action_tell_appointment_details"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        from actions.cancel import next_for_patient  # one place that finds "the next one"
+
+        client = BackendClient()
+        patient_id, appointment, events = await next_for_patient(dispatcher, tracker, client)
+        if patient_id is None or appointment is None:
+            return events
+        try:
+            details = await client.appointment_details(appointment.id, patient_id)
+        except BackendError:
+            logger.exception("backend unreachable while reading appointment details")
+            dispatcher.utter_message(response="utter_backend_unavailable")
+            return events
+        words = describe(appointment, get_settings().timezone)
+        dispatcher.utter_message(
+            response="utter_appointment_where",
+            address=details["address"] or details["location"],
+            **words,
+        )
+        if details["directions"]:
+            dispatcher.utter_message(
+                response="utter_appointment_directions", directions=details["directions"]
+            )
+        dispatcher.utter_message(
+            response="utter_appointment_bring"
+            if details["what_to_bring"]
+            else "utter_appointment_bring_usual",
+            bring=details["what_to_bring"],
+        )
         return events

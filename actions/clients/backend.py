@@ -104,33 +104,52 @@ class BackendClient:
             raise Rejected(f"escalation: HTTP {response.status_code} {response.text[:200]}")
         raise BackendError(f"escalation: HTTP {response.status_code}")
 
-    async def next_appointment(self, patient_id: int) -> Appointment | None:
+    async def upcoming_appointments(self, patient_id: int, limit: int = 3) -> list[Appointment]:
+        """The patient's upcoming appointments, soonest first."""
         response = await self._request(
             "GET",
             f"/api/v1/patients/{patient_id}/appointments",
-            params={"upcoming": "true", "limit": 1, "as_kind": "patient", "as_id": patient_id},
+            params={"upcoming": "true", "limit": limit, "as_kind": "patient", "as_id": patient_id},
         )
         if response.status_code != 200:
             raise BackendError(f"appointments: HTTP {response.status_code}")
         try:
-            data = response.json()["data"]
-        except (KeyError, ValueError) as exc:
-            raise BackendError(f"appointments: unreadable answer ({exc})") from exc
-        if not data:
-            return None
-        row = data[0]
-        try:
-            return Appointment(
-                id=int(row["id"]),
-                starts_at=parse_time(row["starts_at"]),
-                ends_at=parse_time(row["ends_at"]),
-                location=str(row["location"]),
-                with_whom=str(row["with_whom"]),
-                appointment_type=str(row["appointment_type"]),
-                status=str(row["status"]),
-            )
+            return [
+                Appointment(
+                    id=int(row["id"]),
+                    starts_at=parse_time(row["starts_at"]),
+                    ends_at=parse_time(row["ends_at"]),
+                    location=str(row["location"]),
+                    with_whom=str(row["with_whom"]),
+                    appointment_type=str(row["appointment_type"]),
+                    status=str(row["status"]),
+                )
+                for row in response.json()["data"]
+            ]
         except (KeyError, TypeError, ValueError) as exc:
             raise BackendError(f"appointments: unreadable answer ({exc})") from exc
+
+    async def next_appointment(self, patient_id: int) -> Appointment | None:
+        upcoming = await self.upcoming_appointments(patient_id, limit=1)
+        return upcoming[0] if upcoming else None
+
+    async def appointment_details(self, appointment_id: int, patient_id: int) -> dict[str, str]:
+        """Where exactly, how to get there and what to bring (empty strings when not known)."""
+        response = await self._request(
+            "GET",
+            f"/api/v1/appointments/{appointment_id}",
+            params={"as_kind": "patient", "as_id": patient_id},
+        )
+        if response.status_code != 200:
+            raise BackendError(f"appointment: HTTP {response.status_code}")
+        try:
+            body = response.json()
+            return {
+                key: str(body.get(key) or "")
+                for key in ("address", "directions", "what_to_bring", "location")
+            }
+        except ValueError as exc:
+            raise BackendError(f"appointment: unreadable answer ({exc})") from exc
 
     def _acting_for(self, patient_id: int) -> dict[str, object]:
         return {"kind": "patient", "id": patient_id, "channel": "sms"}

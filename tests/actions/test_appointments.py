@@ -182,3 +182,62 @@ async def test_session_start_with_backend_down_marks_identity_unavailable() -> N
     events = await ActionSessionStart().run(dispatcher, tracker(), {})
     slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
     assert slots == {"identity_status": "unavailable"}
+
+
+@respx.mock
+async def test_several_upcoming_appointments_are_told_apart() -> None:
+    respx.get(f"{BACKEND}/api/v1/patients/1/appointments").mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "data": [
+                    appointment_row(),
+                    appointment_row(
+                        id=8, starts_at="2026-12-08T14:00:00+00:00", appointment_type="blood test"
+                    ),
+                ],
+                "count": 2,
+            },
+        )
+    )
+    dispatcher = CollectingDispatcher()
+    await ActionTellNextAppointment().run(
+        dispatcher, tracker(patient_id=1, identity_status="known"), {}
+    )
+    assert [m["response"] for m in dispatcher.messages] == [
+        "utter_next_appointment",
+        "utter_also_upcoming",
+    ]
+    assert dispatcher.messages[1]["others"] == "blood test, Tuesday 8 December at 2pm"
+
+
+@respx.mock
+async def test_details_give_the_address_directions_and_what_to_bring() -> None:
+    from actions.appointments import ActionTellAppointmentDetails
+
+    respx.get(f"{BACKEND}/api/v1/patients/1/appointments").mock(
+        return_value=httpx.Response(200, json={"data": [appointment_row()], "count": 1})
+    )
+    route = respx.get(f"{BACKEND}/api/v1/appointments/7").mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "address": "Riverside Surgery, 12 Mill Lane, Leeds LS2 7AB",
+                "directions": "Buses 6 and 51 stop outside.",
+                "what_to_bring": "Your blood glucose meter.",
+                "location": "Riverside Surgery",
+            },
+        )
+    )
+    dispatcher = CollectingDispatcher()
+    await ActionTellAppointmentDetails().run(
+        dispatcher, tracker(patient_id=1, identity_status="known"), {}
+    )
+    assert route.calls.last.request.url.params["as_id"] == "1"
+    responses = [m["response"] for m in dispatcher.messages]
+    assert responses == [
+        "utter_appointment_where",
+        "utter_appointment_directions",
+        "utter_appointment_bring",
+    ]
+    assert dispatcher.messages[0]["address"].endswith("LS2 7AB")
