@@ -17,7 +17,8 @@ from rasa_sdk.types import DomainDict
 
 from actions.appointments import describe
 from actions.clients.backend import Appointment, BackendClient, BackendError, ChangeRefused
-from actions.reschedule import _NO, _YES, _words, leaving, request_callback
+from actions.opt_out import record_sms_preference
+from actions.reschedule import _NO, _YES, _words, leaving, opting_out, request_callback
 from actions.session import identify
 from actions.settings import get_settings
 
@@ -131,7 +132,10 @@ class ValidateCancelForm(FormValidationAction):
     ) -> dict[str, object]:
         text = _words(str(slot_value))
         if leaving(text, tracker, dispatcher) or _NO.match(text) or text.startswith("keep"):
-            return {"cancel_confirm": None, "cancel_stopped": "kept"}
+            return {
+                "cancel_confirm": None,
+                "cancel_stopped": "opt_out" if opting_out(tracker) else "kept",
+            }
         if _YES.match(text):
             return {"cancel_confirm": "yes"}
         dispatcher.utter_message(response="utter_cancel_confirm_unclear")
@@ -177,6 +181,9 @@ class ActionCancelFinish(Action):
         patient_id = tracker.get_slot("patient_id")
         appointment_id = tracker.get_slot("cancel_appointment_id")
         if stopped == "start_failed":
+            return reset
+        if stopped == "opt_out":
+            await record_sms_preference(dispatcher, tracker, opted_out=True)
             return reset
         if stopped or (
             not tracker.get_slot("cancel_blocked") and tracker.get_slot("cancel_confirm") != "yes"

@@ -25,6 +25,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.appointments import describe
 from actions.clients.backend import BackendClient, BackendError, ChangeRefused, Slot
+from actions.opt_out import record_sms_preference
 from actions.session import identify
 from actions.settings import get_settings
 
@@ -66,7 +67,7 @@ _NO = re.compile(
     r"^(2|no|nope|nah|n|another|another time|another one|different time|a different time|"
     r"other|something else)( please| thanks)?$"
 )
-_LEAVING_INTENTS = ("request_human", "goodbye")
+_LEAVING_INTENTS = ("request_human", "goodbye", "opt_out")
 _WEEKDAYS = {
     "monday": ("monday", "mon"),
     "tuesday": ("tuesday", "tues", "tue"),
@@ -238,6 +239,11 @@ def leaving(text: str, tracker: Tracker, dispatcher: CollectingDispatcher) -> bo
     return intent in _LEAVING_INTENTS or bool(_STOP.search(text))
 
 
+def opting_out(tracker: Tracker) -> bool:
+    """The reply left the form by opting out of texts ("stop", "please stop texting me")."""
+    return (tracker.latest_message.get("intent") or {}).get("name") == "opt_out"
+
+
 def _chosen(tracker: Tracker) -> dict[str, Any] | None:
     slot_id = tracker.get_slot("reschedule_slot_id")
     return next(
@@ -272,7 +278,10 @@ class ValidateRescheduleForm(FormValidationAction):
         text = _words(slot_value)
         offers = tracker.get_slot("reschedule_offers") or []
         if leaving(text, tracker, dispatcher):
-            return {"reschedule_choice": None, "reschedule_stopped": "said_no"}
+            return {
+                "reschedule_choice": None,
+                "reschedule_stopped": "opt_out" if opting_out(tracker) else "said_no",
+            }
         if (tracker.latest_message.get("intent") or {}).get("name") == "ask_next_appointment":
             # A digression: answer it, then ask again.
             dispatcher.utter_message(response="utter_reschedule_digression_when")
@@ -317,7 +326,10 @@ class ValidateRescheduleForm(FormValidationAction):
     ) -> dict[str, Any]:
         text = _words(slot_value)
         if leaving(text, tracker, dispatcher):
-            return {"reschedule_confirm": None, "reschedule_stopped": "said_no"}
+            return {
+                "reschedule_confirm": None,
+                "reschedule_stopped": "opt_out" if opting_out(tracker) else "said_no",
+            }
         if _YES.match(text):
             return {"reschedule_confirm": "yes"}
         if _NO.match(text):
@@ -378,6 +390,9 @@ class ActionRescheduleFinish(Action):
         appointment_id = tracker.get_slot("reschedule_appointment_id")
         client = BackendClient()
         if stopped == "start_failed":
+            return reset
+        if stopped == "opt_out":
+            await record_sms_preference(dispatcher, tracker, opted_out=True)
             return reset
         if stopped == "said_no":
             dispatcher.utter_message(response="utter_reschedule_left_as_is")

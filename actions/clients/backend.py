@@ -249,3 +249,14 @@ class BackendClient:
         )
         if response.status_code != 200:
             raise self._refusal(response, "confirm")
+
+    async def set_sms_preference(self, phone: str, *, opted_out: bool, source: str) -> bool:
+        """Record an opt-out (or back in) for this phone; whether a patient has that phone."""
+        response = await self._request(
+            "POST",
+            "/api/v1/patients/sms-preference",
+            json={"phone": phone, "opted_out": opted_out, "source": source},
+        )
+        if response.status_code != 200:
+            raise BackendError(f"sms preference: HTTP {response.status_code}")
+        return bool(response.json().get("recorded"))

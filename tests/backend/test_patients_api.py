@@ -155,3 +155,39 @@ def test_errors_never_leak_a_stack_trace(client: TestClient, seeded: Session, mo
     assert response.status_code == 500
     assert response.json() == {"detail": "internal_error"}
     assert "secret internals" not in response.text
+
+
+def test_opt_out_is_recorded_and_every_sender_respects_it(
+    client: TestClient, seeded: Session
+) -> None:
+    from backend.app.services.outbox import enqueue_sms
+
+    patient = seeded.scalar(select(Patient).where(Patient.phone == "+447700900003"))
+    body = {"phone": "07700 900003", "opted_out": True, "source": "free_text"}
+    assert client.post("/api/v1/patients/sms-preference", json=body).status_code == 401
+    staff = client.post("/api/v1/patients/sms-preference", json=body, headers=login(client))
+    assert staff.status_code == 403
+    response = client.post("/api/v1/patients/sms-preference", json=body, headers=service_headers())
+    assert response.status_code == 200 and response.json() == {"recorded": True}
+    seeded.expire_all()
+    assert seeded.get(Patient, patient.id).sms_opt_out is True
+    event = seeded.scalars(
+        select(AuditEvent).where(AuditEvent.action == "patient.sms_opt_out")
+    ).one()
+    assert event.patient_id == patient.id and "phone" not in event.detail
+    message = enqueue_sms(seeded, kind="reminder", to_phone=patient.phone, body="hello")
+    assert message.status == "failed" and "opted out" in message.last_error
+    back = client.post(
+        "/api/v1/patients/sms-preference",
+        json={**body, "opted_out": False, "source": "keyword"},
+        headers=service_headers(),
+    )
+    assert back.json() == {"recorded": True}
+    seeded.expire_all()
+    assert seeded.get(Patient, patient.id).sms_opt_out is False
+    unknown = client.post(
+        "/api/v1/patients/sms-preference",
+        json={"phone": "+447700900998", "opted_out": True},
+        headers=service_headers(),
+    )
+    assert unknown.json() == {"recorded": False}

@@ -1,4 +1,5 @@
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -79,3 +80,21 @@ class AppointmentPublic(BaseModel):
 class AppointmentsPublic(BaseModel):
     data: list[AppointmentPublic]
     count: int
+
+
+class SmsPreference(BaseModel):
+    """A texter's choice about being sent SMS: a carrier keyword (STOP, START) or free text
+    ("please stop texting me") seen by the assistant, or a change made by staff."""
+
+    phone: str = Field(max_length=32)
+    opted_out: bool
+    source: Literal["keyword", "free_text", "staff"] = "free_text"
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        return normalise_phone(value)
+
+
+class SmsPreferenceRecorded(BaseModel):
+    recorded: bool

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from backend.app.models import OutboxMessage
+from backend.app.models import OutboxMessage, Patient
 from backend.app.models.base import utcnow
 
 logger = logging.getLogger(__name__)
@@ -23,9 +23,19 @@ SendSMS = Callable[[str, str], str]
 def enqueue_sms(
     session: Session, *, kind: str, to_phone: str, body: str, escalation_id: int | None = None
 ) -> OutboxMessage:
-    """Add to the caller's transaction; nothing is sent until it commits."""
+    """Add to the caller's transaction; nothing is sent until it commits. A number whose patient
+    opted out of texts is never sent to: the message is kept, marked failed with the reason, so
+    whoever expected it can see why (every sender goes through here)."""
+    opted_out = session.scalar(
+        select(Patient.id).where(Patient.phone == to_phone, Patient.sms_opt_out.is_(True))
+    )
     message = OutboxMessage(
-        kind=kind, to_phone=to_phone, body=body, escalation_id=escalation_id, status="pending"
+        kind=kind,
+        to_phone=to_phone,
+        body=body,
+        escalation_id=escalation_id,
+        status="failed" if opted_out else "pending",
+        last_error="recipient opted out of SMS" if opted_out else None,
     )
     session.add(message)
     return message

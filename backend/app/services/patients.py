@@ -111,3 +111,23 @@ def list_appointments(
     )
     session.commit()
     return appointments, count
+
+
+def set_sms_preference(
+    *, session: Session, actor_type: str, actor_id: str, phone: str, opted_out: bool, source: str
+) -> bool:
+    """Record a patient's opt-out (or back in) for texts; False when no patient has that phone.
+    Audited either way, without the number."""
+    patient = session.scalar(select(Patient).where(Patient.phone == phone))
+    if patient is not None:
+        patient.sms_opt_out = opted_out
+    audit.record(
+        session=session,
+        actor_type=actor_type,
+        actor_id=actor_id,
+        action="patient.sms_opt_out" if opted_out else "patient.sms_opt_in",
+        patient_id=patient.id if patient else None,
+        detail={"source": source, "found": patient is not None},
+    )
+    session.commit()
+    return patient is not None

@@ -13,6 +13,8 @@ from backend.app.schemas.patients import (
     PatientLookup,
     PatientPublic,
     PatientsPublic,
+    SmsPreference,
+    SmsPreferenceRecorded,
 )
 from backend.app.services import patients as service
 from backend.app.services.access import READ, Requester, authorise
@@ -50,6 +52,22 @@ def lookup_by_phone(
         session=session, actor_type=caller.actor_type, actor_id=caller.actor_id, phone=body.phone
     )
     return PatientIdentity.model_validate(patient)
+
+
+@router.post("/sms-preference", response_model=SmsPreferenceRecorded)
+def set_sms_preference(
+    session: SessionDep, caller: ServiceCaller, body: SmsPreference
+) -> SmsPreferenceRecorded:
+    """Opt a phone's patient out of (or back into) texts from every sender (action server)."""
+    recorded = service.set_sms_preference(
+        session=session,
+        actor_type=caller.actor_type,
+        actor_id=caller.actor_id,
+        phone=body.phone,
+        opted_out=body.opted_out,
+        source=body.source,
+    )
+    return SmsPreferenceRecorded(recorded=recorded)
 
 
 @router.get("/{patient_id}", response_model=PatientPublic, status_code=status.HTTP_200_OK)

@@ -1,0 +1,84 @@
+"""Opting out and back in: recorded in the backend; Twilio's own keywords get no reply from us
+(Twilio confirms them itself), free text gets a plain answer; and "stop" in the middle of a form
+leaves the form and opts out."""
+
+import json
+
+import httpx
+import pytest
+import respx
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.opt_out import ActionOptIn, ActionOptOut
+from actions.reschedule import ActionRescheduleFinish, ValidateRescheduleForm
+from actions.settings import get_settings
+
+BACKEND = get_settings().backend_url
+
+
+def tracker(text: str, intent: str, **slots: object) -> Tracker:
+    return Tracker(
+        sender_id="+447700900001",
+        slots={"patient_id": 1, "identity_status": "known", **slots},
+        latest_message={"text": text, "intent": {"name": intent}},
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+@respx.mock
+@pytest.mark.parametrize(
+    ("text", "source", "reply"),
+    [("STOP", "keyword", []), ("please stop texting me", "free_text", ["utter_opted_out"])],
+)
+async def test_opt_out(text: str, source: str, reply: list[str]) -> None:
+    route = respx.post(f"{BACKEND}/api/v1/patients/sms-preference").mock(
+        return_value=httpx.Response(200, json={"recorded": True})
+    )
+    dispatcher = CollectingDispatcher()
+    await ActionOptOut().run(dispatcher, tracker(text, "opt_out"), {})
+    body = json.loads(route.calls.last.request.content)
+    assert body == {"phone": "+447700900001", "opted_out": True, "source": source}
+    assert [m["response"] for m in dispatcher.messages] == reply
+
+
+@respx.mock
+async def test_opt_in_by_free_text() -> None:
+    route = respx.post(f"{BACKEND}/api/v1/patients/sms-preference").mock(
+        return_value=httpx.Response(200, json={"recorded": True})
+    )
+    dispatcher = CollectingDispatcher()
+    await ActionOptIn().run(dispatcher, tracker("you can text me again", "opt_in"), {})
+    assert json.loads(route.calls.last.request.content)["opted_out"] is False
+    assert dispatcher.messages[0]["response"] == "utter_opted_in"
+
+
+@respx.mock
+async def test_backend_down_says_it_was_not_saved() -> None:
+    respx.post(f"{BACKEND}/api/v1/patients/sms-preference").mock(
+        side_effect=httpx.ConnectError("down")
+    )
+    dispatcher = CollectingDispatcher()
+    await ActionOptOut().run(dispatcher, tracker("stop texting me", "opt_out"), {})
+    assert dispatcher.messages[0]["response"] == "utter_sms_preference_not_saved"
+
+
+@respx.mock
+async def test_stop_in_the_middle_of_a_form_leaves_it_and_opts_out() -> None:
+    route = respx.post(f"{BACKEND}/api/v1/patients/sms-preference").mock(
+        return_value=httpx.Response(200, json={"recorded": True})
+    )
+    t = tracker("stop", "opt_out", reschedule_offers=[])
+    result = await ValidateRescheduleForm().validate_reschedule_choice(
+        "stop", CollectingDispatcher(), t, {}
+    )
+    assert result["reschedule_stopped"] == "opt_out"
+    booked = respx.post(f"{BACKEND}/api/v1/appointments/7/reschedule")
+    await ActionRescheduleFinish().run(
+        CollectingDispatcher(), tracker("stop", "opt_out", reschedule_stopped="opt_out"), {}
+    )
+    assert route.called and not booked.called
