@@ -3,16 +3,19 @@
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from fastapi import APIRouter, FastAPI, status
 
 from backend.app.api.routes import appointments, auth, escalations, patients
-from backend.app.core.config import get_settings
+from backend.app.core.config import Settings, get_settings
 from backend.app.core.db import get_sessionmaker
 from backend.app.errors import install_error_handlers
 from backend.app.notifier import Notifier
 from backend.app.safety_reconciler import SafetyReconciler
+from backend.app.services import reminders
+
+logger = logging.getLogger(__name__)
 
 
 @contextlib.asynccontextmanager
@@ -23,6 +26,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.notifier_enabled:
         notifier = app.state.notifier = Notifier(settings, get_sessionmaker())
         tasks.append(asyncio.create_task(notifier.run(), name="notifier"))
+    if settings.reminders_enabled:
+        tasks.append(
+            asyncio.create_task(
+                _every(
+                    settings.reminder_interval_seconds,
+                    lambda: _queue_reminders(settings, notifier),
+                ),
+                name="reminders",
+            )
+        )
     if settings.rasa_events_url:
         reconciler = SafetyReconciler(
             settings, get_sessionmaker(), on_created=notifier.wake if notifier else lambda: None
@@ -33,6 +46,22 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+def _queue_reminders(settings: Settings, notifier: Notifier | None) -> None:
+    with get_sessionmaker()() as session:
+        if reminders.queue_due(session, settings) and notifier:
+            notifier.wake()
+
+
+async def _every(seconds: float, job: Callable[[], None]) -> None:
+    """Run a blocking job in a worker thread every `seconds`, logging (not dying on) failures."""
+    while True:
+        try:
+            await asyncio.to_thread(job)
+        except Exception:  # noqa: BLE001 - try again next time; the database may come back
+            logger.exception("periodic job failed")
+        await asyncio.sleep(seconds)
 
 
 def create_app() -> FastAPI:

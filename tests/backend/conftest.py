@@ -31,6 +31,7 @@ def _settings_env() -> Iterator[None]:
         {
             "ENVIRONMENT": "test",
             "NOTIFIER_ENABLED": "false",
+            "REMINDERS_ENABLED": "false",
             "SERVICE_TOKEN": SERVICE_TOKEN,
             "DEMO_PASSWORD": PASSWORD,
             "SECRET_KEY": "test-secret-key-0123456789abcdef",

@@ -82,6 +82,9 @@ class Stack:
             "SAFETY_RECONCILE_GRACE_SECONDS": "5",
             "PUBLIC_BASE_URL": "https://console.example.org",
             "NOTIFIER_INTERVAL_SECONDS": "1",
+            # Reminders would text demo patients in the middle of these conversations; their
+            # own tests are in tests/backend/test_reminders.py.
+            "REMINDERS_ENABLED": "false",
             "ESCALATION_OUTBOX_PATH": str(tmp / "actions-outbox.db"),
             "ESCALATION_RETRY_SECONDS": "1",
             "ESCALATION_MAX_BACKOFF_SECONDS": "2",

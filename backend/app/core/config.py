@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     appointment_change_min_hours: float = 24.0
     # How far ahead alternative slots are offered.
     appointment_offer_days: int = 42
+    # Appointment reminders by SMS, through the outbox: this many days before, never in quiet
+    # hours (local time, [start, end)), never to an opted-out patient.
+    reminders_enabled: bool = True
+    reminder_days_before: float = 2.0
+    reminder_interval_seconds: float = 300.0
+    quiet_hours_start: int = 20
+    quiet_hours_end: int = 8
     public_base_url: str = "http://127.0.0.1:8000"
 
     # Outbound SMS (clinician alerts). The demo points at the SMS sandbox; unset TWILIO_API_BASE

@@ -168,6 +168,7 @@ def reschedule(
     appointment.location = slot.location
     appointment.address = slot.address
     appointment.status = "booked"
+    appointment.reminder_queued_at = None  # a new time gets its own reminder
     _audit(session, actor, "appointment.reschedule", appointment, slot_id=slot.id, old=old)
     session.commit()
     return appointment

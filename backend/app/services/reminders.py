@@ -1,0 +1,82 @@
+"""Appointment reminders: an SMS `REMINDER_DAYS_BEFORE` days before each booked or confirmed
+appointment, queued through the durable outbox (so retried until sent or visibly failed), never
+in quiet hours and never to a patient who opted out of texts (the outbox refuses those and
+records why). Each appointment is reminded at most once: the reminder is queued and the
+appointment marked in one transaction."""
+
+import logging
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.app.core.config import Settings
+from backend.app.models import Appointment, Patient
+from backend.app.models.base import utcnow
+from backend.app.services import audit
+from backend.app.services.outbox import enqueue_sms
+
+logger = logging.getLogger(__name__)
+
+# Reviewed wording: source "project team", review by 2027-05-29. GSM-7, one or two segments, and
+# no carrier keyword.
+REMINDER = (
+    "Reminder: your {kind} is on {day} at {time}, {place}. To change it, text "
+    "'change my appointment'. Please don't reply with medical questions; call 111 if unwell."
+)
+
+
+def in_quiet_hours(now: datetime, settings: Settings) -> bool:
+    hour = now.astimezone(ZoneInfo(settings.timezone)).hour
+    start, end = settings.quiet_hours_start, settings.quiet_hours_end
+    return start <= hour or hour < end if start > end else start <= hour < end
+
+
+def reminder_text(appointment: Appointment, timezone: str) -> str:
+    local = appointment.starts_at.astimezone(ZoneInfo(timezone))
+    hour = local.strftime("%I").lstrip("0")
+    time = f"{hour}:{local:%M}{local:%p}".lower() if local.minute else f"{hour}{local:%p}".lower()
+    return REMINDER.format(
+        kind=appointment.appointment_type,
+        day=f"{local:%A} {local.day} {local:%B}",
+        time=time,
+        place=appointment.location,
+    )
+
+
+def queue_due(session: Session, settings: Settings, now: datetime | None = None) -> int:
+    """Queue the reminders now due; how many. Nothing in quiet hours."""
+    now = now or utcnow()
+    if in_quiet_hours(now, settings):
+        return 0
+    due = session.execute(
+        select(Appointment, Patient)
+        .join(Patient, Patient.id == Appointment.patient_id)
+        .where(
+            Appointment.status.in_(("booked", "confirmed")),
+            Appointment.reminder_queued_at.is_(None),
+            Appointment.starts_at > now,
+            Appointment.starts_at <= now + timedelta(days=settings.reminder_days_before),
+        )
+        .order_by(Appointment.starts_at)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for appointment, patient in due:
+        message = enqueue_sms(
+            session,
+            kind="appointment_reminder",
+            to_phone=patient.phone,
+            body=reminder_text(appointment, settings.timezone),
+        )
+        appointment.reminder_queued_at = now
+        audit.record(
+            session=session,
+            actor_type="system",
+            actor_id="reminders",
+            action="appointment.reminder",
+            patient_id=patient.id,
+            detail={"appointment_id": appointment.id, "status": message.status},
+        )
+    session.commit()
+    return len(due)

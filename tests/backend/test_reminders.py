@@ -1,0 +1,78 @@
+"""Appointment reminders: queued through the outbox once per appointment, a set number of days
+ahead, never in quiet hours, never to an opted-out patient, and again after a reschedule."""
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.app.core.config import get_settings
+from backend.app.models import Appointment, OutboxMessage, Patient
+from backend.app.services.reminders import in_quiet_hours, queue_due, reminder_text
+
+# 10:00 in London on a winter weekday: outside quiet hours.
+NOON_ISH = datetime(2027, 1, 12, 10, 0, tzinfo=UTC)
+
+
+def _appointment(session: Session, phone: str, starts_in: timedelta) -> Appointment:
+    patient = session.scalar(select(Patient).where(Patient.phone == phone))
+    appointment = Appointment(
+        patient_id=patient.id,
+        starts_at=NOON_ISH + starts_in,
+        ends_at=NOON_ISH + starts_in + timedelta(minutes=20),
+        location="Riverside Surgery, 12 Mill Lane",
+        with_whom="Dr Test",
+        appointment_type="medication review",
+        status="booked",
+    )
+    session.add(appointment)
+    session.commit()
+    return appointment
+
+
+def _reminders(session: Session, phone: str) -> list[OutboxMessage]:
+    return list(
+        session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.kind == "appointment_reminder", OutboxMessage.to_phone == phone
+            )
+        )
+    )
+
+
+def test_a_reminder_is_queued_once_within_the_window(seeded: Session) -> None:
+    settings = get_settings()
+    soon = _appointment(seeded, "+447700900004", timedelta(days=1))
+    later = _appointment(seeded, "+447700900004", timedelta(days=10))
+    assert queue_due(seeded, settings, now=NOON_ISH) >= 1
+    messages = _reminders(seeded, "+447700900004")
+    assert len(messages) == 1 and messages[0].status == "pending"
+    assert "Wednesday 13 January at 10am" in messages[0].body
+    assert soon.reminder_queued_at is not None and later.reminder_queued_at is None
+    queue_due(seeded, settings, now=NOON_ISH + timedelta(minutes=5))
+    assert len(_reminders(seeded, "+447700900004")) == 1, "never twice"
+
+
+def test_quiet_hours_and_opted_out_patients(seeded: Session) -> None:
+    settings = get_settings()
+    _appointment(seeded, "+447700900005", timedelta(days=1))
+    night = datetime(2027, 1, 12, 22, 30, tzinfo=UTC)
+    assert in_quiet_hours(night, settings) and not in_quiet_hours(NOON_ISH, settings)
+    assert queue_due(seeded, settings, now=night) == 0
+    assert _reminders(seeded, "+447700900005") == []
+
+    patient = seeded.scalar(select(Patient).where(Patient.phone == "+447700900006"))
+    patient.sms_opt_out = True
+    _appointment(seeded, "+447700900006", timedelta(days=1))
+    queue_due(seeded, settings, now=NOON_ISH)
+    [message] = _reminders(seeded, "+447700900006")
+    assert message.status == "failed" and "opted out" in message.last_error
+
+
+def test_reminder_wording_fits_sms_and_asks_for_no_keyword(seeded: Session) -> None:
+    appointment = _appointment(seeded, "+447700900007", timedelta(days=1))
+    text = reminder_text(appointment, "Europe/London")
+    assert len(text) <= 306
+    for keyword in ("STOP", "CANCEL", "END", "QUIT", "UNSUBSCRIBE", "START", "HELP"):
+        assert f"text {keyword.lower()}" not in text.lower()
+        assert f"reply {keyword.lower()}" not in text.lower()
