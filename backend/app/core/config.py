@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     appointment_change_min_hours: float = 24.0
     # How far ahead alternative slots are offered.
     appointment_offer_days: int = 42
+    # Before details are disclosed by text the sender confirms their date of birth: again after
+    # this many days; locked (and a call back raised) after this many wrong answers in a row.
+    identity_reconfirm_days: int = 180
+    identity_max_attempts: int = 3
     # Appointment reminders by SMS, through the outbox: this many days before, never in quiet
     # hours (local time, [start, end)), never to an opted-out patient.
     reminders_enabled: bool = True

@@ -33,6 +33,11 @@ class Patient(Base):
     care_coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     risk_tier: Mapped[int] = mapped_column(Integer, default=1)
     sms_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Date-of-birth check by text (services/identity.py): when it last succeeded, failures in a
+    # row, and when it locked (then only staff can help).
+    identity_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    identity_failures: Mapped[int] = mapped_column(Integer, default=0)
+    identity_locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

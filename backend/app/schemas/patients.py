@@ -63,6 +63,24 @@ class PatientIdentity(BaseModel):
     named_clinician_id: int | None
     care_coordinator_id: int | None
     sms_opt_out: bool
+    # Whether the sender has confirmed the date of birth recently enough to be told details.
+    identity_confirmed: bool = False
+    identity_locked: bool = False
+
+
+class IdentityCheck(BaseModel):
+    phone: str = Field(max_length=32)
+    date_of_birth: date
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        return normalise_phone(value)
+
+
+class IdentityResult(BaseModel):
+    result: Literal["confirmed", "mismatch", "locked", "unknown"]
+    attempts_left: int
 
 
 class AppointmentPublic(BaseModel):

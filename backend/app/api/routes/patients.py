@@ -9,6 +9,8 @@ from backend.app.schemas.appointments import ActingFor
 from backend.app.schemas.patients import (
     AppointmentPublic,
     AppointmentsPublic,
+    IdentityCheck,
+    IdentityResult,
     PatientIdentity,
     PatientLookup,
     PatientPublic,
@@ -16,6 +18,7 @@ from backend.app.schemas.patients import (
     SmsPreference,
     SmsPreferenceRecorded,
 )
+from backend.app.services import identity as identity_service
 from backend.app.services import patients as service
 from backend.app.services.access import READ, Requester, authorise
 
@@ -51,7 +54,22 @@ def lookup_by_phone(
     patient = service.find_by_phone(
         session=session, actor_type=caller.actor_type, actor_id=caller.actor_id, phone=body.phone
     )
-    return PatientIdentity.model_validate(patient)
+    identity = PatientIdentity.model_validate(patient)
+    identity.identity_confirmed = identity_service.is_confirmed(patient)
+    identity.identity_locked = patient.identity_locked_at is not None
+    return identity
+
+
+@router.post("/confirm-identity", response_model=IdentityResult)
+def confirm_identity(
+    session: SessionDep, caller: ServiceCaller, body: IdentityCheck
+) -> IdentityResult:
+    """The sender's answer to the date-of-birth check (action server). POST, so neither the
+    number nor the date appears in a URL or log; the date is never stored or echoed."""
+    result, left = identity_service.confirm(
+        session, actor_id=caller.actor_id, phone=body.phone, date_of_birth=body.date_of_birth
+    )
+    return IdentityResult(result=result, attempts_left=left)
 
 
 @router.post("/sms-preference", response_model=SmsPreferenceRecorded)
