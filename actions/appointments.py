@@ -9,6 +9,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.clients.backend import Appointment, BackendClient, BackendError
+from actions.identity import disclosure_allowed
 from actions.session import identify
 from actions.settings import get_settings
 
@@ -50,6 +51,9 @@ class ActionTellNextAppointment(Action):
                 dispatcher.utter_message(response="utter_backend_unavailable")
                 return events
             patient_id = identity.patient_id
+        allowed, gate = disclosure_allowed(dispatcher, tracker, "next", just_set=events)
+        if not allowed:
+            return events + gate
         try:
             upcoming = await client.upcoming_appointments(int(patient_id), limit=3)
         except BackendError:
@@ -85,7 +89,9 @@ class ActionTellAppointmentDetails(Action):
         from actions.cancel import next_for_patient  # one place that finds "the next one"
 
         client = BackendClient()
-        patient_id, appointment, events = await next_for_patient(dispatcher, tracker, client)
+        patient_id, appointment, events = await next_for_patient(
+            dispatcher, tracker, client, request="details"
+        )
         if patient_id is None or appointment is None:
             return events
         try:

@@ -17,6 +17,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.appointments import describe
 from actions.clients.backend import Appointment, BackendClient, BackendError, ChangeRefused
+from actions.identity import disclosure_allowed
 from actions.opt_out import record_sms_preference
 from actions.reschedule import _NO, _YES, _words, leaving, opting_out, request_callback
 from actions.session import identify
@@ -36,9 +37,10 @@ _SKIP = ("0", "skip", "no", "none", "nope", "n a", "na", "no reason", "rather no
 
 
 async def next_for_patient(
-    dispatcher: CollectingDispatcher, tracker: Tracker, client: BackendClient
+    dispatcher: CollectingDispatcher, tracker: Tracker, client: BackendClient, *, request: str
 ) -> tuple[int | None, Appointment | None, list[EventType]]:
-    """The sender's patient id and next appointment, saying why when there is none."""
+    """The sender's patient id and next appointment, saying why when there is none (including
+    a date-of-birth check not yet passed: `request` is what to answer once it is)."""
     events: list[EventType] = []
     patient_id = tracker.get_slot("patient_id")
     if tracker.get_slot("identity_status") != "known" or patient_id is None:
@@ -52,6 +54,9 @@ async def next_for_patient(
             )
             return None, None, events
         patient_id = identity.patient_id
+    allowed, gate = disclosure_allowed(dispatcher, tracker, request, just_set=events)
+    if not allowed:
+        return None, None, events + gate
     try:
         appointment = await client.next_appointment(int(patient_id))
     except BackendError:
@@ -72,7 +77,9 @@ class ActionCancelStart(Action):
     ) -> list[EventType]:
         client = BackendClient()
         events: list[EventType] = [SlotSet(name, None) for name in FORM_SLOTS]
-        patient_id, appointment, found = await next_for_patient(dispatcher, tracker, client)
+        patient_id, appointment, found = await next_for_patient(
+            dispatcher, tracker, client, request="cancel"
+        )
         events += found
         if patient_id is None or appointment is None:
             return [*events, SlotSet("cancel_stopped", "start_failed")]
@@ -222,7 +229,9 @@ class ActionConfirmAttendance(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         client = BackendClient()
-        patient_id, appointment, events = await next_for_patient(dispatcher, tracker, client)
+        patient_id, appointment, events = await next_for_patient(
+            dispatcher, tracker, client, request="confirm"
+        )
         if patient_id is None or appointment is None:
             return events
         try:

@@ -25,6 +25,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.appointments import describe
 from actions.clients.backend import BackendClient, BackendError, ChangeRefused, Slot
+from actions.identity import disclosure_allowed
 from actions.opt_out import record_sms_preference
 from actions.session import identify
 from actions.settings import get_settings
@@ -152,6 +153,9 @@ class ActionRescheduleStart(Action):
                 )
                 return [*events, SlotSet("reschedule_stopped", "start_failed")]
             patient_id = identity.patient_id
+        allowed, gate = disclosure_allowed(dispatcher, tracker, "reschedule", just_set=events)
+        if not allowed:
+            return [*events, *gate, SlotSet("reschedule_stopped", "start_failed")]
         try:
             appointment = await client.next_appointment(int(patient_id))
             if appointment is None:

@@ -37,6 +37,7 @@ async def identify(sender_id: str, client: BackendClient | None = None) -> Ident
                 SlotSet("identity_status", "unknown"),
                 SlotSet("patient_id", None),
                 SlotSet("patient_first_name", None),
+                SlotSet("identity_confirmed", False),
             ],
         )
     return Identity(
@@ -46,6 +47,8 @@ async def identify(sender_id: str, client: BackendClient | None = None) -> Ident
             SlotSet("identity_status", "known"),
             SlotSet("patient_id", patient.id),
             SlotSet("patient_first_name", patient.given_name),
+            SlotSet("identity_confirmed", patient.identity_confirmed),
+            SlotSet("identity_locked", patient.identity_locked),
         ],
     )
 

@@ -21,6 +21,9 @@ class PatientIdentity:
     id: int
     given_name: str
     named_clinician_id: int | None
+    # The date-of-birth check (backend/app/services/identity.py).
+    identity_confirmed: bool = False
+    identity_locked: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,8 @@ class BackendClient:
                 id=int(body["id"]),
                 given_name=str(body["given_name"]),
                 named_clinician_id=body.get("named_clinician_id"),
+                identity_confirmed=bool(body.get("identity_confirmed")),
+                identity_locked=bool(body.get("identity_locked")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise BackendError(f"patient lookup: unreadable answer ({exc})") from exc
@@ -260,3 +265,18 @@ class BackendClient:
         if response.status_code != 200:
             raise BackendError(f"sms preference: HTTP {response.status_code}")
         return bool(response.json().get("recorded"))
+
+    async def confirm_identity(self, phone: str, date_of_birth: str) -> tuple[str, int]:
+        """The backend's verdict on a date of birth (ISO): (result, attempts left)."""
+        response = await self._request(
+            "POST",
+            "/api/v1/patients/confirm-identity",
+            json={"phone": phone, "date_of_birth": date_of_birth},
+        )
+        if response.status_code != 200:
+            raise BackendError(f"identity: HTTP {response.status_code}")
+        try:
+            body = response.json()
+            return str(body["result"]), int(body["attempts_left"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BackendError(f"identity: unreadable answer ({exc})") from exc

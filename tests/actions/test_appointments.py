@@ -20,7 +20,7 @@ PHONE = "+447700900001"
 def tracker(**slots: object) -> Tracker:
     return Tracker(
         sender_id=PHONE,
-        slots=slots,
+        slots={"identity_confirmed": True, **slots},
         latest_message={"text": "when is my next appointment?", "intent": {"name": "x"}},
         events=[],
         paused=False,
@@ -170,7 +170,13 @@ async def test_session_start_identifies_a_known_patient_silently() -> None:
     dispatcher = CollectingDispatcher()
     events = await ActionSessionStart().run(dispatcher, tracker(), {})
     slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
-    assert slots == {"identity_status": "known", "patient_id": 1, "patient_first_name": "Margaret"}
+    assert slots == {
+        "identity_status": "known",
+        "patient_id": 1,
+        "patient_first_name": "Margaret",
+        "identity_confirmed": False,
+        "identity_locked": False,
+    }
     assert events[0]["event"] == "session_started" and events[-1]["name"] == "action_listen"
     assert dispatcher.messages == []
 

@@ -35,7 +35,7 @@ UPCOMING = {
 def tracker(**slots: object) -> Tracker:
     return Tracker(
         sender_id="+447700900001",
-        slots={"patient_id": 1, "identity_status": "known", **slots},
+        slots={"patient_id": 1, "identity_status": "known", "identity_confirmed": True, **slots},
         latest_message={"text": "", "intent": {"name": "inform"}},
         events=[],
         paused=False,

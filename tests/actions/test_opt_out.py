@@ -20,7 +20,7 @@ BACKEND = get_settings().backend_url
 def tracker(text: str, intent: str, **slots: object) -> Tracker:
     return Tracker(
         sender_id="+447700900001",
-        slots={"patient_id": 1, "identity_status": "known", **slots},
+        slots={"patient_id": 1, "identity_status": "known", "identity_confirmed": True, **slots},
         latest_message={"text": text, "intent": {"name": intent}},
         events=[],
         paused=False,

@@ -250,7 +250,14 @@ def test_patient_gets_their_real_next_appointment(stack: Stack) -> None:
     before = sent_count(stack, PATIENT_PHONE)
     response = send_sms(stack, PATIENT_PHONE, "when is my next appointment?")
     assert response.status_code == 200
-    reply = " ".join(replies_to(stack, PATIENT_PHONE, before))
+    ask = reply_containing(stack, PATIENT_PHONE, before, "date of birth")
+    assert "date of birth" in ask, "nothing is disclosed before the date-of-birth check"
+    assert upcoming["location"] not in ask
+
+    before = sent_count(stack, PATIENT_PHONE)
+    born = datetime.fromisoformat(patient["date_of_birth"])
+    send_sms(stack, PATIENT_PHONE, f"{born:%d/%m/%Y}")
+    reply = reply_containing(stack, PATIENT_PHONE, before, upcoming["with_whom"])
 
     local = datetime.fromisoformat(upcoming["starts_at"]).astimezone(ZoneInfo("Europe/London"))
     assert f"{local:%A} {local.day} {local:%B}" in reply
@@ -346,6 +353,13 @@ def test_patient_reschedules_by_sms_and_the_backend_changes(stack: Stack) -> Non
     assert target is not None, "the demo caseload has an appointment that text may change"
     patient, appointment = target
     phone = patient["phone"]
+
+    before = sent_count(stack, phone)
+    send_sms(stack, phone, "can i change my appointment please")
+    assert "date of birth" in reply_containing(stack, phone, before, "date of birth")
+    before = sent_count(stack, phone)
+    send_sms(stack, phone, f"{datetime.fromisoformat(patient['date_of_birth']):%d %B %Y}")
+    assert "send your request again" in reply_containing(stack, phone, before, "again")
 
     before = sent_count(stack, phone)
     send_sms(stack, phone, "can i change my appointment please")

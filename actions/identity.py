@@ -1,0 +1,144 @@
+"""The date-of-birth check before details are disclosed by text (backend/app/services/identity.py
+keeps the state: confirmed until `IDENTITY_RECONFIRM_DAYS`, locked after a few wrong answers).
+
+Every action that discloses or changes appointment details calls `disclosure_allowed` first. If
+the sender has not confirmed recently, it asks for the date of birth and remembers what they
+asked for; `action_confirm_identity` checks the answer with the backend and then answers the
+original question (or, for a change, asks them to send it again)."""
+
+import logging
+import re
+from datetime import date
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.clients.backend import BackendClient, BackendError
+
+logger = logging.getLogger(__name__)
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
+            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
+            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}  # fmt: skip
+_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+
+
+def parse_date_of_birth(text: str, today: date | None = None) -> date | None:
+    """A date as people text it, day first (UK): 12/03/1948, 12-3-48, 12.03.1948, 12 March 1948,
+    12th of March 1948, March 12 1948, 1948-03-12. None when it is not a real past date."""
+    today = today or date.today()
+    words = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text.lower())
+    words = re.sub(r"\bof\b|,", " ", words)
+    found = None
+    if m := re.search(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b", words):
+        found = (int(m[1]), int(m[2]), int(m[3]))
+    elif m := re.search(r"\b(\d{1,2})\s*[/.\- ]\s*(\d{1,2})\s*[/.\- ]\s*(\d{2}|\d{4})\b", words):
+        found = (int(m[3]), int(m[2]), int(m[1]))
+    elif m := re.search(rf"\b(\d{{1,2}})\s+({_MONTH})\w*\s+(\d{{2}}|\d{{4}})\b", words):
+        found = (int(m[3]), _MONTHS[m[2]], int(m[1]))
+    elif m := re.search(rf"\b({_MONTH})\w*\s+(\d{{1,2}})\s+(\d{{2}}|\d{{4}})\b", words):
+        found = (int(m[3]), _MONTHS[m[1]], int(m[2]))
+    if found is None:
+        return None
+    year, month, day = found
+    if year < 100:  # two digits: the most recent such year not in the future
+        year += 2000 if 2000 + year <= today.year else 1900
+    try:
+        born = date(year, month, day)
+    except ValueError:
+        return None
+    return born if date(1900, 1, 1) <= born <= today else None
+
+
+def disclosure_allowed(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    request: str,
+    just_set: list[EventType] | None = None,
+) -> tuple[bool, list[EventType]]:
+    """Whether details may be disclosed now; if not, the question has been asked (or the lock
+    explained) and `request` remembered. `just_set`: slot events this action is about to return
+    (an identification made a moment ago), which the tracker does not show yet."""
+    for event in just_set or []:
+        if event.get("event") == "slot":
+            tracker.slots[event["name"]] = event["value"]
+    if tracker.get_slot("identity_confirmed"):
+        return True, []
+    if tracker.get_slot("identity_locked"):
+        dispatcher.utter_message(response="utter_identity_locked")
+        return False, []
+    dispatcher.utter_message(response="utter_ask_date_of_birth")
+    return False, [SlotSet("pending_request", request)]
+
+
+class ActionConfirmIdentity(Action):
+    def name(self) -> str:
+        return "action_confirm_identity"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if tracker.get_slot("identity_status") != "known":
+            dispatcher.utter_message(response="utter_unknown_number")
+            return []
+        born = parse_date_of_birth(tracker.latest_message.get("text") or "")
+        if born is None:
+            dispatcher.utter_message(response="utter_date_of_birth_unclear")
+            return []
+        try:
+            result, left = await BackendClient().confirm_identity(
+                tracker.sender_id, born.isoformat()
+            )
+        except BackendError:
+            logger.exception("backend unreachable during the identity check")
+            dispatcher.utter_message(response="utter_backend_unavailable")
+            return []
+        if result == "mismatch":
+            dispatcher.utter_message(response="utter_date_of_birth_mismatch", attempts_left=left)
+            return []
+        if result == "locked":
+            dispatcher.utter_message(response="utter_identity_locked")
+            return [SlotSet("identity_locked", True), SlotSet("pending_request", None)]
+        if result != "confirmed":
+            dispatcher.utter_message(response="utter_unknown_number")
+            return []
+        events: list[EventType] = [
+            SlotSet("identity_confirmed", True),
+            SlotSet("pending_request", None),
+        ]
+        tracker.slots["identity_confirmed"] = True  # for the answer given below
+        return events + await _answer_pending(
+            tracker.get_slot("pending_request"), dispatcher, tracker, domain
+        )
+
+
+async def _answer_pending(
+    request: str | None, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+) -> list[EventType]:
+    from actions.appointments import ActionTellAppointmentDetails, ActionTellNextAppointment
+    from actions.cancel import ActionConfirmAttendance
+
+    answers: dict[str, Any] = {
+        "next": ActionTellNextAppointment,
+        "details": ActionTellAppointmentDetails,
+        "confirm": ActionConfirmAttendance,
+    }
+    if request in answers:
+        dispatcher.utter_message(response="utter_identity_confirmed")
+        return list(await answers[request]().run(dispatcher, tracker, domain))
+    # A change (reschedule, cancel) is a conversation of its own: they start it again.
+    dispatcher.utter_message(response="utter_identity_confirmed_send_again")
+    return []
