@@ -47,15 +47,17 @@ def parse_date_of_birth(text: str, today: date | None = None) -> date | None:
         found = (int(m[1]), int(m[2]), int(m[3]))
     elif m := re.search(r"\b(\d{1,2})\s*[/.\- ]\s*(\d{1,2})\s*[/.\- ]\s*(\d{2}|\d{4})\b", words):
         found = (int(m[3]), int(m[2]), int(m[1]))
-    elif m := re.search(rf"\b(\d{{1,2}})\s+({_MONTH})\w*\s+(\d{{2}}|\d{{4}})\b", words):
+    elif m := re.search(
+        rf"\b(\d{{1,2}})\s*[-/ ]\s*({_MONTH})\.?\s*[-/ ]\s*(\d{{2}}|\d{{4}})\b", words
+    ):
         found = (int(m[3]), _MONTHS[m[2]], int(m[1]))
-    elif m := re.search(rf"\b({_MONTH})\w*\s+(\d{{1,2}})\s+(\d{{2}}|\d{{4}})\b", words):
+    elif m := re.search(rf"\b({_MONTH})\.?\s+(\d{{1,2}})\s+(\d{{2}}|\d{{4}})\b", words):
         found = (int(m[3]), _MONTHS[m[1]], int(m[2]))
     if found is None:
         return None
     year, month, day = found
-    if year < 100:  # two digits: the most recent such year not in the future
-        year += 2000 if 2000 + year <= today.year else 1900
+    if year < 100:
+        return None  # "5/6/25": 1925 or 2025? Asked again for the full year, at no cost.
     try:
         born = date(year, month, day)
     except ValueError:
@@ -75,11 +77,11 @@ def disclosure_allowed(
     for event in just_set or []:
         if event.get("event") == "slot":
             tracker.slots[event["name"]] = event["value"]
-    if tracker.get_slot("identity_confirmed"):
-        return True, []
-    if tracker.get_slot("identity_locked"):
+    if tracker.get_slot("identity_locked"):  # a lock wins over an earlier confirmation
         dispatcher.utter_message(response="utter_identity_locked")
         return False, []
+    if tracker.get_slot("identity_confirmed"):
+        return True, []
     dispatcher.utter_message(response="utter_ask_date_of_birth")
     return False, [SlotSet("pending_request", request)]
 
@@ -93,6 +95,11 @@ class ActionConfirmIdentity(Action):
     ) -> list[EventType]:
         if tracker.get_slot("identity_status") != "known":
             dispatcher.utter_message(response="utter_unknown_number")
+            return []
+        if tracker.get_slot("identity_confirmed") and not tracker.get_slot("pending_request"):
+            # Nobody asked: a date in passing ("my bloods were on 12/03") is not an answer, and
+            # must not count against them.
+            dispatcher.utter_message(response="utter_default")
             return []
         born = parse_date_of_birth(tracker.latest_message.get("text") or "")
         if born is None:
@@ -108,10 +115,14 @@ class ActionConfirmIdentity(Action):
             return []
         if result == "mismatch":
             dispatcher.utter_message(response="utter_date_of_birth_mismatch", attempts_left=left)
-            return []
+            return [SlotSet("identity_confirmed", False)]
         if result == "locked":
             dispatcher.utter_message(response="utter_identity_locked")
-            return [SlotSet("identity_locked", True), SlotSet("pending_request", None)]
+            return [
+                SlotSet("identity_locked", True),
+                SlotSet("identity_confirmed", False),
+                SlotSet("pending_request", None),
+            ]
         if result != "confirmed":
             dispatcher.utter_message(response="utter_unknown_number")
             return []

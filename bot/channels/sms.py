@@ -36,6 +36,22 @@ def neutralise(text: str) -> str:
     return text.strip().lstrip("/").strip()
 
 
+# Twilio's opt-out and opt-in keywords (a message of that one word): Twilio acts on them itself.
+# They reach the assistant as one plain word each, so that "CANCEL" is recorded as an opt-out
+# rather than read as "cancel my appointment".
+_OPT_OUT_KEYWORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit"}
+_OPT_IN_KEYWORDS = {"start", "unstop"}
+
+
+def carrier_keyword(text: str) -> str:
+    word = "".join(ch for ch in text.lower() if ch.isalpha())
+    if word in _OPT_OUT_KEYWORDS:
+        return "stop"
+    if word in _OPT_IN_KEYWORDS:
+        return "start"
+    return text
+
+
 class TwilioSender(OutputChannel):
     def __init__(self, settings: BotSettings) -> None:
         self._settings = settings
@@ -111,7 +127,7 @@ class SMSInput(InputChannel):
             if sid and _already_seen(sid):
                 # Twilio retried a webhook we already took: answer it, do not run it twice.
                 return response.text(EMPTY_TWIML, content_type="text/xml")
-            text = neutralise(params.get("Body", ""))[: settings.max_inbound_chars]
+            text = carrier_keyword(neutralise(params.get("Body", ""))[: settings.max_inbound_chars])
             out = twilio_sender()
             if not text:
                 await out.send_text_message(sender, channel_replies()["empty_message"])

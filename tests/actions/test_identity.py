@@ -25,8 +25,10 @@ TODAY = date(2026, 11, 29)
         ("5/6/1939", date(1939, 6, 5)),
         ("01.02.1960", date(1960, 2, 1)),
         ("14-11-1952", date(1952, 11, 14)),
-        ("3/9/45", date(1945, 9, 3)),
-        ("3/9/05", date(2005, 9, 3)),
+        ("3/9/45", None),  # 1945 or 2045? asked again, at no cost
+        ("12-Mar-1948", date(1948, 3, 12)),
+        ("12 Mar. 1948", date(1948, 3, 12)),
+        ("12 decimal 1948", None),
         ("1948-03-12", date(1948, 3, 12)),
         ("12 March 1948", date(1948, 3, 12)),
         ("3rd of May 1950", date(1950, 5, 3)),
@@ -136,3 +138,23 @@ async def test_an_unreadable_date_is_asked_again_without_calling_the_backend() -
         await ActionConfirmIdentity().run(dispatcher, tracker("sometime in the fifties"), {})
     assert not check.called
     assert dispatcher.messages[0]["response"] == "utter_date_of_birth_unclear"
+
+
+async def test_a_lock_wins_over_an_earlier_confirmation() -> None:
+    from actions.identity import disclosure_allowed
+
+    dispatcher = CollectingDispatcher()
+    allowed, _ = disclosure_allowed(
+        dispatcher, tracker(identity_confirmed=True, identity_locked=True), "next"
+    )
+    assert not allowed and dispatcher.messages[0]["response"] == "utter_identity_locked"
+
+
+async def test_a_date_nobody_asked_for_is_not_an_answer() -> None:
+    dispatcher = CollectingDispatcher()
+    with respx.mock(assert_all_called=False) as mock:
+        check = mock.post(f"{BACKEND}/api/v1/patients/confirm-identity")
+        await ActionConfirmIdentity().run(
+            dispatcher, tracker("my bloods were on 12/03/2026", identity_confirmed=True), {}
+        )
+    assert not check.called, "no attempt counted against them"

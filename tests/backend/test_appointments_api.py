@@ -26,9 +26,10 @@ from tests.backend.conftest import login, service_headers
 
 
 def _changeable(session: Session) -> Appointment:
-    """An upcoming appointment that text may change (far enough ahead, nothing arranged)."""
+    """An upcoming appointment that text may change (far enough ahead, nothing arranged), whose
+    patient has passed the date-of-birth check."""
     soon = datetime.now(UTC) + timedelta(hours=30)
-    return session.scalars(
+    appointment = session.scalars(
         select(Appointment)
         .where(
             Appointment.status.in_(("booked", "confirmed")),
@@ -38,6 +39,9 @@ def _changeable(session: Session) -> Appointment:
         )
         .order_by(Appointment.id)
     ).first()
+    session.get(Patient, appointment.patient_id).identity_confirmed_at = datetime.now(UTC)
+    session.commit()
+    return appointment
 
 
 def _as_patient(appointment: Appointment) -> dict[str, object]:
@@ -324,6 +328,7 @@ def test_concurrent_bookings_of_one_slot_give_it_to_exactly_one(engine: Engine) 
                 family_name=f"Test{i}",
                 date_of_birth=date(1950, 1, 1),
                 phone=f"+4477009005{i:02d}",
+                identity_confirmed_at=datetime.now(UTC),
             )
             for i in range(4)
         ]
@@ -458,3 +463,26 @@ def test_a_call_back_only_for_someone_the_assistant_acts_for(
         headers=service_headers(),
     )
     assert wrong_appointment.status_code == 403
+
+
+def test_a_patient_who_has_not_passed_the_identity_check_learns_nothing(
+    client: TestClient, seeded: Session
+) -> None:
+    appointment = _changeable(seeded)
+    seeded.get(Patient, appointment.patient_id).identity_confirmed_at = None
+    seeded.commit()
+    for response in (
+        client.get(
+            f"/api/v1/patients/{appointment.patient_id}/appointments",
+            params={"as_kind": "patient", "as_id": appointment.patient_id},
+            headers=service_headers(),
+        ),
+        client.post(
+            f"/api/v1/appointments/{appointment.id}/confirm",
+            json={"acting_for": _as_patient(appointment)},
+            headers=service_headers(),
+        ),
+    ):
+        assert response.status_code == 403
+        assert response.json() == {"detail": "identity_unconfirmed"}
+        assert appointment.location not in response.text

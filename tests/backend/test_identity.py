@@ -79,3 +79,23 @@ def test_only_the_action_server_may_ask(client: TestClient, seeded: Session) -> 
         headers=service_headers(),
     )
     assert bad.status_code == 422 and "31/02/1950" not in bad.text
+
+
+def test_staff_unlock_a_locked_check(client: TestClient, seeded: Session) -> None:
+    patient = seeded.scalar(select(Patient).where(Patient.phone == PHONE))
+    wrong = (patient.date_of_birth - timedelta(days=1)).isoformat()
+    for _ in range(3):
+        _answer(client, wrong)
+    assert _lookup(client)["identity_locked"] is True
+    admin = client.post(
+        f"/api/v1/patients/{patient.id}/identity/unlock", headers=login(client, "admin@example.org")
+    )
+    assert admin.status_code == 403
+    done = client.post(f"/api/v1/patients/{patient.id}/identity/unlock", headers=login(client))
+    assert done.status_code == 204
+    assert _lookup(client)["identity_locked"] is False
+    assert _answer(client, patient.date_of_birth.isoformat())["result"] == "confirmed"
+    task = seeded.scalars(
+        select(CallbackTask).where(CallbackTask.reason == "identity_locked")
+    ).one()
+    assert task.status == "done"

@@ -109,6 +109,7 @@ def test_upcoming_appointments_soonest_first_excluding_cancelled_and_past(
 ) -> None:
     patient = seeded.scalar(select(Patient).where(Patient.phone == "+447700900002"))
     now = datetime.now(UTC)
+    patient.identity_confirmed_at = now  # the date-of-birth check passed
     soon = Appointment(
         patient_id=patient.id,
         starts_at=now + timedelta(hours=2),
@@ -175,7 +176,9 @@ def test_opt_out_is_recorded_and_every_sender_respects_it(
         select(AuditEvent).where(AuditEvent.action == "patient.sms_opt_out")
     ).one()
     assert event.patient_id == patient.id and "phone" not in event.detail
-    message = enqueue_sms(seeded, kind="reminder", to_phone=patient.phone, body="hello")
+    message = enqueue_sms(
+        seeded, kind="appointment_reminder", to_phone=patient.phone, body="hello"
+    )
     assert message.status == "failed" and "opted out" in message.last_error
     back = client.post(
         "/api/v1/patients/sms-preference",

@@ -10,8 +10,9 @@ from backend.app.core.config import get_settings
 from backend.app.models import Appointment, OutboxMessage, Patient
 from backend.app.services.reminders import in_quiet_hours, queue_due, reminder_text
 
-# 10:00 in London on a winter weekday: outside quiet hours.
-NOON_ISH = datetime(2027, 1, 12, 10, 0, tzinfo=UTC)
+# 10:00 in London on a winter weekday, far beyond the seeded caseload (which is within six weeks
+# of today), so no seeded appointment is ever due: outside quiet hours.
+NOON_ISH = datetime(2035, 1, 16, 10, 0, tzinfo=UTC)
 
 
 def _appointment(session: Session, phone: str, starts_in: timedelta) -> Appointment:
@@ -47,7 +48,8 @@ def test_a_reminder_is_queued_once_within_the_window(seeded: Session) -> None:
     assert queue_due(seeded, settings, now=NOON_ISH) >= 1
     messages = _reminders(seeded, "+447700900004")
     assert len(messages) == 1 and messages[0].status == "pending"
-    assert "Wednesday 13 January at 10am" in messages[0].body
+    assert "Wednesday 17 January at 10am" in messages[0].body
+    assert soon.location not in messages[0].body, "no details to a phone alone"
     assert soon.reminder_queued_at is not None and later.reminder_queued_at is None
     queue_due(seeded, settings, now=NOON_ISH + timedelta(minutes=5))
     assert len(_reminders(seeded, "+447700900004")) == 1, "never twice"
@@ -56,7 +58,7 @@ def test_a_reminder_is_queued_once_within_the_window(seeded: Session) -> None:
 def test_quiet_hours_and_opted_out_patients(seeded: Session) -> None:
     settings = get_settings()
     _appointment(seeded, "+447700900005", timedelta(days=1))
-    night = datetime(2027, 1, 12, 22, 30, tzinfo=UTC)
+    night = datetime(2035, 1, 16, 22, 30, tzinfo=UTC)
     assert in_quiet_hours(night, settings) and not in_quiet_hours(NOON_ISH, settings)
     assert queue_due(seeded, settings, now=night) == 0
     assert _reminders(seeded, "+447700900005") == []
@@ -76,3 +78,17 @@ def test_reminder_wording_fits_sms_and_asks_for_no_keyword(seeded: Session) -> N
     for keyword in ("STOP", "CANCEL", "END", "QUIT", "UNSUBSCRIBE", "START", "HELP"):
         assert f"text {keyword.lower()}" not in text.lower()
         assert f"reply {keyword.lower()}" not in text.lower()
+
+
+def test_no_reminder_to_a_locked_identity_and_alerts_still_reach_staff(seeded: Session) -> None:
+    from backend.app.services.outbox import enqueue_sms
+
+    patient = seeded.scalar(select(Patient).where(Patient.phone == "+447700900009"))
+    patient.identity_locked_at = NOON_ISH
+    _appointment(seeded, "+447700900009", timedelta(days=1))
+    queue_due(seeded, get_settings(), now=NOON_ISH)
+    assert _reminders(seeded, "+447700900009") == []
+    # An opted-out patient's phone shared with staff still gets clinician alerts.
+    patient.sms_opt_out = True
+    alert = enqueue_sms(seeded, kind="escalation_alert", to_phone=patient.phone, body="ref")
+    assert alert.status == "pending"

@@ -9,10 +9,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from backend.app.errors import Forbidden
-from backend.app.models import CarerConsent
+from backend.app.models import CarerConsent, Patient
 from backend.app.models.base import utcnow
 from backend.app.schemas.appointments import ActingFor
-from backend.app.services import audit
+from backend.app.services import audit, identity
 
 READ = "appointments.read"
 CHANGE = "appointments.change"
@@ -65,9 +65,17 @@ def authorise(session: Session, requester: Requester, *, patient_id: int, scope:
     if acting_for is None:
         return _refuse(session, caller_type, caller_id, patient_id, scope, "acting_for_required")
     if acting_for.kind == "patient":
-        if acting_for.id == patient_id:
-            return Actor("patient", str(acting_for.id), acting_for.channel)
-        return _refuse(session, "patient", str(acting_for.id), patient_id, scope, "not_permitted")
+        if acting_for.id != patient_id:
+            return _refuse(
+                session, "patient", str(acting_for.id), patient_id, scope, "not_permitted"
+            )
+        patient = session.get(Patient, patient_id)
+        if patient is not None and not identity.is_confirmed(patient):
+            # The backend holds the line too: no detail by text before the date-of-birth check.
+            return _refuse(
+                session, "patient", str(acting_for.id), patient_id, scope, "identity_unconfirmed"
+            )
+        return Actor("patient", str(acting_for.id), acting_for.channel)
     if current_consent(session, carer_id=acting_for.id, patient_id=patient_id, scope=scope):
         return Actor("carer", str(acting_for.id), acting_for.channel)
     return _refuse(session, "carer", str(acting_for.id), patient_id, scope, "consent_required")

@@ -73,3 +73,33 @@ def confirm(session: Session, *, actor_id: str, phone: str, date_of_birth: date)
     session.commit()
     left = max(settings.identity_max_attempts - (patient.identity_failures or 0), 0)
     return result, 0 if result == "locked" else left
+
+
+def unlock(session: Session, *, staff_id: str, patient_id: int) -> Patient:
+    """Staff, having checked who the patient is another way, lift the lock. The next text still
+    asks for the date of birth; open call-back tasks for the lock are marked done."""
+    from backend.app.errors import NotFound  # local: errors imports nothing from here
+
+    patient = session.get(Patient, patient_id)
+    if patient is None:
+        raise NotFound("patient_not_found")
+    patient.identity_locked_at = None
+    patient.identity_failures = 0
+    for task in session.scalars(
+        select(CallbackTask).where(
+            CallbackTask.patient_id == patient_id,
+            CallbackTask.reason == "identity_locked",
+            CallbackTask.status == "open",
+        )
+    ):
+        task.status = "done"
+        task.done_at = utcnow()
+    audit.record(
+        session=session,
+        actor_type="staff",
+        actor_id=staff_id,
+        action="identity.unlock",
+        patient_id=patient_id,
+    )
+    session.commit()
+    return patient

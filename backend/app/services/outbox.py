@@ -16,6 +16,9 @@ from backend.app.models.base import utcnow
 
 logger = logging.getLogger(__name__)
 
+# Messages to patients, which their opt-out stops (clinician alerts are not among them).
+PATIENT_MESSAGES = frozenset({"appointment_reminder"})
+
 # Sends one SMS; returns the provider's message id; raises on failure.
 SendSMS = Callable[[str, str], str]
 
@@ -23,10 +26,11 @@ SendSMS = Callable[[str, str], str]
 def enqueue_sms(
     session: Session, *, kind: str, to_phone: str, body: str, escalation_id: int | None = None
 ) -> OutboxMessage:
-    """Add to the caller's transaction; nothing is sent until it commits. A number whose patient
-    opted out of texts is never sent to: the message is kept, marked failed with the reason, so
-    whoever expected it can see why (every sender goes through here)."""
-    opted_out = session.scalar(
+    """Add to the caller's transaction; nothing is sent until it commits. A patient who opted out
+    of texts is never sent a patient message (reminders, invitations): it is kept, marked failed
+    with the reason, so whoever expected it can see why. Clinician alerts are not patient
+    messages and always go, even to a phone a patient record also uses."""
+    opted_out = kind in PATIENT_MESSAGES and session.scalar(
         select(Patient.id).where(Patient.phone == to_phone, Patient.sms_opt_out.is_(True))
     )
     message = OutboxMessage(

@@ -21,9 +21,12 @@ logger = logging.getLogger(__name__)
 
 # Reviewed wording: source "project team", review by 2027-05-29. GSM-7, one or two segments, and
 # no carrier keyword.
+# Only the day and time: a phone alone is not trusted with details (the date-of-birth check
+# guards those), and a lost or passed-on phone should learn as little as possible.
 REMINDER = (
-    "Reminder: your {kind} is on {day} at {time}, {place}. To change it, text "
-    "'change my appointment'. Please don't reply with medical questions; call 111 if unwell."
+    "Reminder: you have an appointment with your care team on {day} at {time}. Text 'when is "
+    "my appointment' for details or 'change my appointment' to move it. If you feel unwell, "
+    "call 111."
 )
 
 
@@ -37,12 +40,7 @@ def reminder_text(appointment: Appointment, timezone: str) -> str:
     local = appointment.starts_at.astimezone(ZoneInfo(timezone))
     hour = local.strftime("%I").lstrip("0")
     time = f"{hour}:{local:%M}{local:%p}".lower() if local.minute else f"{hour}{local:%p}".lower()
-    return REMINDER.format(
-        kind=appointment.appointment_type,
-        day=f"{local:%A} {local.day} {local:%B}",
-        time=time,
-        place=appointment.location,
-    )
+    return REMINDER.format(day=f"{local:%A} {local.day} {local:%B}", time=time)
 
 
 def queue_due(session: Session, settings: Settings, now: datetime | None = None) -> int:
@@ -56,6 +54,8 @@ def queue_due(session: Session, settings: Settings, now: datetime | None = None)
         .where(
             Appointment.status.in_(("booked", "confirmed")),
             Appointment.reminder_queued_at.is_(None),
+            # A locked identity check means the phone may be in the wrong hands.
+            Patient.identity_locked_at.is_(None),
             Appointment.starts_at > now,
             Appointment.starts_at <= now + timedelta(days=settings.reminder_days_before),
         )

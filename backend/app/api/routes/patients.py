@@ -3,7 +3,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, status
 
 from backend.app.api.deps import ServiceCaller, SessionDep, StaffCaller, StaffOrService
-from backend.app.errors import NotFound
+from backend.app.errors import Forbidden, NotFound
 from backend.app.models import Patient
 from backend.app.schemas.appointments import ActingFor
 from backend.app.schemas.patients import (
@@ -86,6 +86,14 @@ def set_sms_preference(
         source=body.source,
     )
     return SmsPreferenceRecorded(recorded=recorded)
+
+
+@router.post("/{patient_id}/identity/unlock", status_code=status.HTTP_204_NO_CONTENT)
+def unlock_identity(session: SessionDep, caller: StaffCaller, patient_id: int) -> None:
+    """Lift a locked date-of-birth check (coordinator or clinician, after checking by phone)."""
+    if caller.role not in ("coordinator", "clinician"):
+        raise Forbidden("role_not_allowed")
+    identity_service.unlock(session, staff_id=caller.actor_id, patient_id=patient_id)
 
 
 @router.get("/{patient_id}", response_model=PatientPublic, status_code=status.HTTP_200_OK)
