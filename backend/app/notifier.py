@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from twilio.rest import Client
 
 from backend.app.core.config import Settings
+from backend.app.services import reminders
 from backend.app.services.outbox import SendSMS, deliver_due
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class Notifier:
                 self.send,
                 max_attempts=self.settings.notifier_max_attempts,
                 max_backoff_seconds=self.settings.notifier_max_backoff_seconds,
+                quiet_until=lambda now: reminders.quiet_until(now, self.settings),
             )
 
     async def run(self) -> None:

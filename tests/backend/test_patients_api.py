@@ -176,9 +176,7 @@ def test_opt_out_is_recorded_and_every_sender_respects_it(
         select(AuditEvent).where(AuditEvent.action == "patient.sms_opt_out")
     ).one()
     assert event.patient_id == patient.id and "phone" not in event.detail
-    message = enqueue_sms(
-        seeded, kind="appointment_reminder", to_phone=patient.phone, body="hello"
-    )
+    message = enqueue_sms(seeded, kind="appointment_reminder", to_phone=patient.phone, body="hello")
     assert message.status == "failed" and "opted out" in message.last_error
     back = client.post(
         "/api/v1/patients/sms-preference",

@@ -92,3 +92,44 @@ def test_no_reminder_to_a_locked_identity_and_alerts_still_reach_staff(seeded: S
     patient.sms_opt_out = True
     alert = enqueue_sms(seeded, kind="escalation_alert", to_phone=patient.phone, body="ref")
     assert alert.status == "pending"
+
+
+def test_checked_again_when_sent(seeded: Session) -> None:
+    """A reminder queued at 19:55 waits for the morning; one whose appointment was cancelled, or
+    whose patient opted out, while it waited is not sent."""
+    from backend.app.services.outbox import deliver_due
+    from backend.app.services.reminders import quiet_until
+
+    settings = get_settings()
+    sent: list[str] = []
+
+    def send(to: str, body: str) -> str:
+        sent.append(to)
+        return "SM1"
+
+    def deliver(now: datetime) -> None:
+        deliver_due(
+            seeded,
+            send,
+            max_attempts=3,
+            max_backoff_seconds=60,
+            now=now,
+            quiet_until=lambda t: quiet_until(t, settings),
+        )
+
+    evening = datetime(2035, 1, 16, 19, 55, tzinfo=UTC)
+    waits = _appointment(seeded, "+447700900010", timedelta(days=1))
+    cancelled = _appointment(seeded, "+447700900011", timedelta(days=1))
+    queue_due(seeded, settings, now=evening)
+    cancelled.status = "cancelled"
+    seeded.commit()
+    night = datetime(2035, 1, 16, 22, 0, tzinfo=UTC)
+    deliver(night)
+    assert sent == []
+    [held] = _reminders(seeded, "+447700900010")
+    assert held.status == "pending" and held.attempts == 0
+    assert held.next_attempt_at == datetime(2035, 1, 17, 8, 0, tzinfo=UTC)
+    [dropped] = _reminders(seeded, "+447700900011")
+    assert dropped.status == "failed" and "cancelled" in dropped.last_error
+    deliver(datetime(2035, 1, 17, 8, 1, tzinfo=UTC))
+    assert sent == ["+447700900010"] and waits.reminder_queued_at is not None

@@ -78,6 +78,10 @@ class OutboxMessage(Base):
     to_phone: Mapped[str] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(String(480))
     escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"), index=True)
+    # For a reminder: checked again when it is sent (still booked, not moved).
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointments.id", ondelete="SET NULL")
+    )
     # pending -> sending (claimed by one notifier) -> sent | pending (retry) | failed
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from backend.app.models import OutboxMessage, Patient
+from backend.app.models import Appointment, OutboxMessage, Patient
 from backend.app.models.base import utcnow
 
 logger = logging.getLogger(__name__)
@@ -24,7 +24,13 @@ SendSMS = Callable[[str, str], str]
 
 
 def enqueue_sms(
-    session: Session, *, kind: str, to_phone: str, body: str, escalation_id: int | None = None
+    session: Session,
+    *,
+    kind: str,
+    to_phone: str,
+    body: str,
+    escalation_id: int | None = None,
+    appointment_id: int | None = None,
 ) -> OutboxMessage:
     """Add to the caller's transaction; nothing is sent until it commits. A patient who opted out
     of texts is never sent a patient message (reminders, invitations): it is kept, marked failed
@@ -38,11 +44,30 @@ def enqueue_sms(
         to_phone=to_phone,
         body=body,
         escalation_id=escalation_id,
+        appointment_id=appointment_id,
         status="failed" if opted_out else "pending",
         last_error="recipient opted out of SMS" if opted_out else None,
     )
     session.add(message)
     return message
+
+
+def _no_longer_wanted(session: Session, message: OutboxMessage) -> str | None:
+    """Why a patient message must not go now: opted out since, or its appointment cancelled or
+    moved (a moved appointment gets a reminder of its own)."""
+    if session.scalar(
+        select(Patient.id).where(Patient.phone == message.to_phone, Patient.sms_opt_out.is_(True))
+    ):
+        return "recipient opted out of SMS"
+    if message.appointment_id is not None:
+        appointment = session.get(Appointment, message.appointment_id)
+        if (
+            appointment is None
+            or appointment.status not in ("booked", "confirmed")
+            or appointment.reminder_queued_at is None
+        ):
+            return "appointment cancelled or moved since"
+    return None
 
 
 def backoff(attempts: int, cap_seconds: float) -> timedelta:
@@ -59,6 +84,7 @@ def deliver_due(
     now: datetime | None = None,
     batch: int = 20,
     claim_timeout: timedelta = timedelta(minutes=10),
+    quiet_until: Callable[[datetime], datetime | None] | None = None,
 ) -> tuple[int, int]:
     """Send what is due. Each message is first claimed (pending -> sending, committed, only if it
     was still pending) so two notifiers never send it twice, on SQLite as on PostgreSQL; a claim
@@ -86,6 +112,19 @@ def deliver_due(
         message = session.get(OutboxMessage, message_id)
         assert message is not None
         session.refresh(message)
+        if message.kind in PATIENT_MESSAGES:
+            # Checked again now, not only when queued: it may have waited through a restart.
+            held = quiet_until(now) if quiet_until else None
+            why_not = _no_longer_wanted(session, message)
+            if why_not:
+                message.status, message.last_error = "failed", why_not
+                session.commit()
+                continue
+            if held:
+                message.status, message.next_attempt_at = "pending", held
+                message.attempts -= 1  # waiting for the morning is not a failed attempt
+                session.commit()
+                continue
         try:
             if not message.to_phone:
                 raise ValueError("recipient has no phone number")

@@ -36,6 +36,17 @@ def in_quiet_hours(now: datetime, settings: Settings) -> bool:
     return start <= hour or hour < end if start > end else start <= hour < end
 
 
+def quiet_until(now: datetime, settings: Settings) -> datetime | None:
+    """The end of the quiet hours `now` falls in (UTC), or None."""
+    if not in_quiet_hours(now, settings):
+        return None
+    local = now.astimezone(ZoneInfo(settings.timezone))
+    end = local.replace(hour=settings.quiet_hours_end, minute=0, second=0, microsecond=0)
+    if end <= local:
+        end += timedelta(days=1)
+    return end.astimezone(now.tzinfo)
+
+
 def reminder_text(appointment: Appointment, timezone: str) -> str:
     local = appointment.starts_at.astimezone(ZoneInfo(timezone))
     hour = local.strftime("%I").lstrip("0")
@@ -68,6 +79,7 @@ def queue_due(session: Session, settings: Settings, now: datetime | None = None)
             kind="appointment_reminder",
             to_phone=patient.phone,
             body=reminder_text(appointment, settings.timezone),
+            appointment_id=appointment.id,
         )
         appointment.reminder_queued_at = now
         audit.record(
