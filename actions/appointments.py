@@ -1,6 +1,7 @@
 """Appointments: answered from the backend, in words that fit a text message."""
 
 import logging
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,18 +17,66 @@ from actions.settings import get_settings
 logger = logging.getLogger(__name__)
 
 
+def spoken_time(local: datetime) -> str:
+    """'10:30am', '2pm'."""
+    hour = local.strftime("%I").lstrip("0")
+    return f"{hour}:{local:%M}{local:%p}".lower() if local.minute else f"{hour}{local:%p}".lower()
+
+
 def describe(appointment: Appointment, timezone: str) -> dict[str, str]:
     """Day, date, time and place in the patient's own clock: 'Tuesday 3 December', '10:30am'."""
     local = appointment.starts_at.astimezone(ZoneInfo(timezone))
-    hour = local.strftime("%I").lstrip("0")
-    time = f"{hour}:{local:%M}{local:%p}".lower() if local.minute else f"{hour}{local:%p}".lower()
     return {
         "day": f"{local:%A} {local.day} {local:%B}",
-        "time": time,
+        "time": spoken_time(local),
         "place": appointment.location,
         "with_whom": appointment.with_whom,
         "kind": appointment.appointment_type,
     }
+
+
+async def known_patient(
+    dispatcher: CollectingDispatcher, tracker: Tracker, client: BackendClient, *, request: str
+) -> tuple[int | None, list[EventType]]:
+    """The sender's patient id once they may be told details, else None and the reason said: an
+    unknown number, the backend unreachable, or the date-of-birth check still to pass
+    (`request` is what to answer once it is)."""
+    events: list[EventType] = []
+    patient_id = tracker.get_slot("patient_id")
+    if tracker.get_slot("identity_status") != "known" or patient_id is None:
+        # Not identified yet (or the backend was down at session start): ask again.
+        identity = await identify(tracker.sender_id, client)
+        events += identity.events
+        if identity.status != "known":
+            dispatcher.utter_message(
+                response="utter_unknown_number"
+                if identity.status == "unknown"
+                else "utter_backend_unavailable"
+            )
+            return None, events
+        patient_id = identity.patient_id
+    allowed, gate = disclosure_allowed(dispatcher, tracker, request, just_set=events)
+    if not allowed:
+        return None, events + gate
+    return int(patient_id), events
+
+
+async def next_for_patient(
+    dispatcher: CollectingDispatcher, tracker: Tracker, client: BackendClient, *, request: str
+) -> tuple[int | None, Appointment | None, list[EventType]]:
+    """The sender's patient id and next appointment, saying why when there is none."""
+    patient_id, events = await known_patient(dispatcher, tracker, client, request=request)
+    if patient_id is None:
+        return None, None, events
+    try:
+        appointment = await client.next_appointment(patient_id)
+    except BackendError:
+        logger.exception("backend unreachable while reading appointments")
+        dispatcher.utter_message(response="utter_backend_unavailable")
+        return None, None, events
+    if appointment is None:
+        dispatcher.utter_message(response="utter_no_upcoming_appointment")
+    return patient_id, appointment, events
 
 
 class ActionTellNextAppointment(Action):
@@ -38,22 +87,9 @@ class ActionTellNextAppointment(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         client = BackendClient()
-        events: list[EventType] = []
-        patient_id = tracker.get_slot("patient_id")
-        if tracker.get_slot("identity_status") != "known" or patient_id is None:
-            # Not identified yet (or the backend was down at session start): ask again.
-            identity = await identify(tracker.sender_id, client)
-            events = identity.events
-            if identity.status == "unknown":
-                dispatcher.utter_message(response="utter_unknown_number")
-                return events
-            if identity.status == "unavailable":
-                dispatcher.utter_message(response="utter_backend_unavailable")
-                return events
-            patient_id = identity.patient_id
-        allowed, gate = disclosure_allowed(dispatcher, tracker, "next", just_set=events)
-        if not allowed:
-            return events + gate
+        patient_id, events = await known_patient(dispatcher, tracker, client, request="next")
+        if patient_id is None:
+            return events
         try:
             upcoming = await client.upcoming_appointments(int(patient_id), limit=3)
         except BackendError:
@@ -86,8 +122,6 @@ class ActionTellAppointmentDetails(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        from actions.cancel import next_for_patient  # one place that finds "the next one"
-
         client = BackendClient()
         patient_id, appointment, events = await next_for_patient(
             dispatcher, tracker, client, request="details"

@@ -15,12 +15,19 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.appointments import describe
-from actions.clients.backend import Appointment, BackendClient, BackendError, ChangeRefused
-from actions.identity import disclosure_allowed
+from actions.appointments import describe, next_for_patient
+from actions.clients.backend import BackendClient, BackendError, ChangeRefused
 from actions.opt_out import record_sms_preference
-from actions.reschedule import _NO, _YES, _words, leaving, opting_out, request_callback
-from actions.session import identify
+from actions.reschedule import (
+    _NO,
+    _YES,
+    _words,
+    leaving,
+    offer_callback,
+    opting_out,
+    read_callback_answer,
+    request_callback,
+)
 from actions.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -34,38 +41,6 @@ FORM_SLOTS = (
     "callback_answer",
 )
 _SKIP = ("0", "skip", "no", "none", "nope", "n a", "na", "no reason", "rather not", "pass")
-
-
-async def next_for_patient(
-    dispatcher: CollectingDispatcher, tracker: Tracker, client: BackendClient, *, request: str
-) -> tuple[int | None, Appointment | None, list[EventType]]:
-    """The sender's patient id and next appointment, saying why when there is none (including
-    a date-of-birth check not yet passed: `request` is what to answer once it is)."""
-    events: list[EventType] = []
-    patient_id = tracker.get_slot("patient_id")
-    if tracker.get_slot("identity_status") != "known" or patient_id is None:
-        identity = await identify(tracker.sender_id, client)
-        events += identity.events
-        if identity.status != "known":
-            dispatcher.utter_message(
-                response="utter_unknown_number"
-                if identity.status == "unknown"
-                else "utter_backend_unavailable"
-            )
-            return None, None, events
-        patient_id = identity.patient_id
-    allowed, gate = disclosure_allowed(dispatcher, tracker, request, just_set=events)
-    if not allowed:
-        return None, None, events + gate
-    try:
-        appointment = await client.next_appointment(int(patient_id))
-    except BackendError:
-        logger.exception("backend unreachable while reading appointments")
-        dispatcher.utter_message(response="utter_backend_unavailable")
-        return None, None, events
-    if appointment is None:
-        dispatcher.utter_message(response="utter_no_upcoming_appointment")
-    return int(patient_id), appointment, events
 
 
 class ActionCancelStart(Action):
@@ -107,9 +82,9 @@ class ActionAskCancelCallbackAnswer(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        reason = tracker.get_slot("cancel_blocked") or "appointment_not_changeable"
-        dispatcher.utter_message(response=f"utter_cannot_change_by_text_{reason}")
-        dispatcher.utter_message(response="utter_ask_callback_answer")
+        offer_callback(
+            dispatcher, tracker.get_slot("cancel_blocked") or "appointment_not_changeable"
+        )
         return []
 
 
@@ -167,13 +142,7 @@ class ValidateCancelForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, object]:
-        text = _words(str(slot_value))
-        if leaving(text, tracker, dispatcher) or _NO.match(text):
-            return {"callback_answer": "no"}
-        if _YES.match(text):
-            return {"callback_answer": "yes"}
-        dispatcher.utter_message(response="utter_callback_unclear")
-        return {"callback_answer": None}
+        return read_callback_answer(slot_value, tracker, dispatcher)
 
 
 class ActionCancelFinish(Action):

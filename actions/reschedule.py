@@ -23,11 +23,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.appointments import describe
+from actions.appointments import describe, next_for_patient, spoken_time
 from actions.clients.backend import BackendClient, BackendError, ChangeRefused, Slot
-from actions.identity import disclosure_allowed
 from actions.opt_out import record_sms_preference
-from actions.session import identify
 from actions.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -86,9 +84,7 @@ def _words(text: str | None) -> str:
 
 def _label(slot: dict[str, Any], timezone: str) -> str:
     local = datetime.fromisoformat(slot["starts_at"]).astimezone(ZoneInfo(timezone))
-    hour = local.strftime("%I").lstrip("0")
-    time = f"{hour}:{local:%M}{local:%p}".lower() if local.minute else f"{hour}{local:%p}".lower()
-    return f"{local:%a} {local.day} {local:%b} {time}, {slot['with_whom']}"
+    return f"{local:%a} {local.day} {local:%b} {spoken_time(local)}, {slot['with_whom']}"
 
 
 def _as_offer(slot: Slot) -> dict[str, Any]:
@@ -141,28 +137,15 @@ class ActionRescheduleStart(Action):
     ) -> list[EventType]:
         client = BackendClient()
         events: list[EventType] = [SlotSet(name, None) for name in FORM_SLOTS]
-        patient_id = tracker.get_slot("patient_id")
-        if tracker.get_slot("identity_status") != "known" or patient_id is None:
-            identity = await identify(tracker.sender_id, client)
-            events += identity.events
-            if identity.status != "known":
-                dispatcher.utter_message(
-                    response="utter_unknown_number"
-                    if identity.status == "unknown"
-                    else "utter_backend_unavailable"
-                )
-                return [*events, SlotSet("reschedule_stopped", "start_failed")]
-            patient_id = identity.patient_id
-        allowed, gate = disclosure_allowed(dispatcher, tracker, "reschedule", just_set=events)
-        if not allowed:
-            return [*events, *gate, SlotSet("reschedule_stopped", "start_failed")]
+        patient_id, appointment, found = await next_for_patient(
+            dispatcher, tracker, client, request="reschedule"
+        )
+        events += found
+        if patient_id is None or appointment is None:
+            return [*events, SlotSet("reschedule_stopped", "start_failed")]
+        events.append(SlotSet("reschedule_appointment_id", appointment.id))
         try:
-            appointment = await client.next_appointment(int(patient_id))
-            if appointment is None:
-                dispatcher.utter_message(response="utter_no_upcoming_appointment")
-                return [*events, SlotSet("reschedule_stopped", "start_failed")]
-            events.append(SlotSet("reschedule_appointment_id", appointment.id))
-            slots = await client.alternatives(appointment.id, int(patient_id))
+            slots = await client.alternatives(appointment.id, patient_id)
         except ChangeRefused as refused:
             return [*events, SlotSet("reschedule_blocked", refused.reason)]
         except BackendError:
@@ -228,16 +211,18 @@ class ActionAskCallbackAnswer(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        reason = tracker.get_slot("reschedule_blocked") or "no_slots"
-        dispatcher.utter_message(response=f"utter_cannot_change_by_text_{reason}")
-        dispatcher.utter_message(response="utter_ask_callback_answer")
+        offer_callback(dispatcher, tracker.get_slot("reschedule_blocked") or "no_slots")
         return []
+
+
+def _intent(tracker: Tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
 
 
 def leaving(text: str, tracker: Tracker, dispatcher: CollectingDispatcher) -> bool:
     """Whether the reply means "stop this": "0", "never mind", "bye", or asking for a person
     (who is then told how to reach one)."""
-    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    intent = _intent(tracker)
     if intent == "request_human":
         dispatcher.utter_message(response="utter_request_human")
     return intent in _LEAVING_INTENTS or bool(_STOP.search(text))
@@ -245,7 +230,26 @@ def leaving(text: str, tracker: Tracker, dispatcher: CollectingDispatcher) -> bo
 
 def opting_out(tracker: Tracker) -> bool:
     """The reply left the form by opting out of texts ("stop", "please stop texting me")."""
-    return (tracker.latest_message.get("intent") or {}).get("name") == "opt_out"
+    return _intent(tracker) == "opt_out"
+
+
+def offer_callback(dispatcher: CollectingDispatcher, reason: str) -> None:
+    """Why text cannot make this change, and the call-back offer (both forms ask it)."""
+    dispatcher.utter_message(response=f"utter_cannot_change_by_text_{reason}")
+    dispatcher.utter_message(response="utter_ask_callback_answer")
+
+
+def read_callback_answer(
+    value: Any, tracker: Tracker, dispatcher: CollectingDispatcher
+) -> dict[str, Any]:
+    """The reply to the call-back offer: "yes", "no", or asked again."""
+    text = _words(str(value))
+    if leaving(text, tracker, dispatcher) or _NO.match(text):
+        return {"callback_answer": "no"}
+    if _YES.match(text):
+        return {"callback_answer": "yes"}
+    dispatcher.utter_message(response="utter_callback_unclear")
+    return {"callback_answer": None}
 
 
 def _chosen(tracker: Tracker) -> dict[str, Any] | None:
@@ -286,7 +290,7 @@ class ValidateRescheduleForm(FormValidationAction):
                 "reschedule_choice": None,
                 "reschedule_stopped": "opt_out" if opting_out(tracker) else "said_no",
             }
-        if (tracker.latest_message.get("intent") or {}).get("name") == "ask_next_appointment":
+        if _intent(tracker) == "ask_next_appointment":
             # A digression: answer it, then ask again.
             dispatcher.utter_message(response="utter_reschedule_digression_when")
             return {"reschedule_choice": None}
@@ -353,13 +357,7 @@ class ValidateRescheduleForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        text = _words(slot_value)
-        if leaving(text, tracker, dispatcher) or _NO.match(text):
-            return {"callback_answer": "no"}
-        if _YES.match(text):
-            return {"callback_answer": "yes"}
-        dispatcher.utter_message(response="utter_callback_unclear")
-        return {"callback_answer": None}
+        return read_callback_answer(slot_value, tracker, dispatcher)
 
 
 async def request_callback(
