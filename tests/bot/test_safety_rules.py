@@ -357,3 +357,41 @@ def test_third_review_urgent(text: str) -> None:
 )
 def test_third_review_calm_stays_calm(text: str) -> None:
     assert load_rules().detect(text)["severity"] == "none"
+
+
+# Held-out O, retired after it was measured: its misses and false alarms, and the readings a
+# careless version of each new rule would have cleared.
+@pytest.mark.parametrize(
+    ("text", "severity"),
+    [
+        ("I took what was left of the box with my codeine about an hour ago", "emergency"),
+        ("lol well the paracetamol didnt work as fast as i thought. been 3 hrs", "emergency"),
+        ("took the rest of the box of co codamol", "emergency"),
+        ("Q3 took 20 paracetamol", "emergency"),
+        ("q9 yes im thinking of ending it tonight", "emergency"),
+        ("is it normal to feel a bit breathless and my lips are going blue", "emergency"),
+        ("our dog had a fit and knocked mum over and she is not breathing", "emergency"),
+        ("someone has collapsed outside the surgery please help", "emergency"),
+        ("she stopped cutting but tonight she has cut deep again", "emergency"),
+        ("read in the paper about sepsis and now my son is floppy with a rash", "emergency"),
+        ("dark joke incoming but if a bus hit me tomorrow id honestly be relieved", "urgent"),
+        ("what is the point in me being here anymore. I am just a burden on my daughter", "urgent"),
+        ("the man from the agency keeps asking for my bank card, the change never comes back", "urgent"),
+        ("ran out of my clozapine 3 days ago, the pharmacy couldn't get it in", "urgent"),
+        ("is it normal to be bleeding this much after a smear", "urgent"),
+        ("the dog had a fit and mum has had a stroke", "urgent"),
+        ("my cat had a seizure and now i want to end it all", "urgent"),
+        ("hes stopped self harming thank god, been 6 months now", "routine"),
+        ("Q9 thoughts you'd be better off dead or of hurting yourself: not at all", "routine"),
+        ("our dog had a seizure last week, vet has sorted it", "none"),
+        ("my hamster had a fit last night and died bless him", "none"),
+        ("someone took an overdose on EastEnders tonight, glad it's only telly", "none"),
+        ("Read in the paper about a lad who collapsed at football", "none"),
+        ("the hospital car park is bleeding us dry haha", "none"),
+        ("Is it normal to get a bit breathless when running? Just started couch to 5k", "none"),
+        ("what number do I ring out of hours if I'm ever in crisis?", "none"),
+        ("I have had a stroke in 2019 so can I have the flu jab", "none"),
+    ],
+)
+def test_held_out_o_round(text: str, severity: str) -> None:
+    assert load_rules().detect(text)["severity"] == severity
