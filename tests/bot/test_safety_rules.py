@@ -376,7 +376,10 @@ def test_third_review_calm_stays_calm(text: str) -> None:
         ("read in the paper about sepsis and now my son is floppy with a rash", "emergency"),
         ("dark joke incoming but if a bus hit me tomorrow id honestly be relieved", "urgent"),
         ("what is the point in me being here anymore. I am just a burden on my daughter", "urgent"),
-        ("the man from the agency keeps asking for my bank card, the change never comes back", "urgent"),
+        (
+            "the man from the agency keeps asking for my bank card, the change never comes back",
+            "urgent",
+        ),
         ("ran out of my clozapine 3 days ago, the pharmacy couldn't get it in", "urgent"),
         ("is it normal to be bleeding this much after a smear", "urgent"),
         ("the dog had a fit and mum has had a stroke", "urgent"),
