@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 
 from fastapi import APIRouter, FastAPI, status
 
-from backend.app.api.routes import appointments, auth, escalations, patients
+from backend.app.api.routes import appointments, auth, carers, escalations, patients
 from backend.app.core.config import Settings, get_settings
 from backend.app.core.db import get_sessionmaker
 from backend.app.errors import install_error_handlers
@@ -78,6 +78,7 @@ def create_app() -> FastAPI:
     api.include_router(patients.router)
     api.include_router(escalations.router)
     api.include_router(appointments.router)
+    api.include_router(carers.router)
     app.include_router(api)
 
     @app.get("/health", status_code=status.HTTP_200_OK, tags=["health"])

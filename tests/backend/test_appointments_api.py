@@ -224,6 +224,8 @@ def _carer_with(session: Session, appointment: Appointment, **consent: object) -
             scopes=consent.get("scopes", ["appointments.read", "appointments.change"]),
             expires_at=consent.get("expires_at"),
             revoked_at=consent.get("revoked_at"),
+            # The carer named the patient by date of birth (services/carers.py) unless told not.
+            identity_confirmed_at=consent.get("identity_confirmed_at", datetime.now(UTC)),
         )
     )
     session.commit()
@@ -231,17 +233,22 @@ def _carer_with(session: Session, appointment: Appointment, **consent: object) -
 
 
 @pytest.mark.parametrize(
-    ("consent", "allowed"),
+    ("consent", "refusal"),
     [
-        ({}, True),
-        ({"scopes": ["appointments.read"]}, False),
-        ({"expires_at": datetime.now(UTC) - timedelta(days=1)}, False),
-        ({"revoked_at": datetime.now(UTC) - timedelta(days=1)}, False),
-        ({"expires_at": datetime.now(UTC) + timedelta(days=30)}, True),
+        ({}, None),
+        ({"scopes": ["appointments.read"]}, "consent_required"),
+        ({"expires_at": datetime.now(UTC) - timedelta(days=1)}, "consent_required"),
+        ({"revoked_at": datetime.now(UTC) - timedelta(days=1)}, "consent_required"),
+        ({"expires_at": datetime.now(UTC) + timedelta(days=30)}, None),
+        ({"identity_confirmed_at": None}, "identity_unconfirmed"),
+        (
+            {"identity_confirmed_at": datetime.now(UTC) - timedelta(days=400)},
+            "identity_unconfirmed",
+        ),
     ],
 )
 def test_a_carer_acts_only_within_current_consent(
-    client: TestClient, seeded: Session, consent: dict[str, object], allowed: bool
+    client: TestClient, seeded: Session, consent: dict[str, object], refusal: str | None
 ) -> None:
     appointment = _changeable(seeded)
     carer = _carer_with(seeded, appointment, **consent)
@@ -250,7 +257,7 @@ def test_a_carer_acts_only_within_current_consent(
         json={"acting_for": {"kind": "carer", "id": carer.id, "channel": "webchat"}},
         headers=service_headers(),
     )
-    if allowed:
+    if refusal is None:
         assert response.status_code == 200
         event = seeded.scalars(
             select(AuditEvent).where(AuditEvent.action == "appointment.confirm")
@@ -259,7 +266,7 @@ def test_a_carer_acts_only_within_current_consent(
         assert event.detail["channel"] == "webchat"
     else:
         assert response.status_code == 403
-        assert response.json() == {"detail": "consent_required"}
+        assert response.json() == {"detail": refusal}
         refused = seeded.scalars(
             select(AuditEvent).where(AuditEvent.action == "access.refused")
         ).one()

@@ -137,6 +137,10 @@ class Carer(Base):
     phone: Mapped[str | None] = mapped_column(String(20), unique=True)
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The carer's date-of-birth check by text (services/identity.py): wrong answers in a row and
+    # the lock; a success is recorded on the consent for the patient they named.
+    identity_failures: Mapped[int] = mapped_column(Integer, default=0)
+    identity_locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CarerConsent(Base):
@@ -158,3 +162,5 @@ class CarerConsent(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When this carer last passed the check for this patient (the patient's date of birth).
+    identity_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

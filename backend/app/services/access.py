@@ -1,6 +1,7 @@
 """Who may read or change a patient's appointments. Enforced here, in the backend, whatever the
 assistant believes: staff by role; the action server only for a named person it acts for, the
-patient themselves or a carer whose consent from the patient is current and covers the scope."""
+patient themselves or a carer whose consent from the patient is current and covers the scope,
+either of them only after the date-of-birth check by text (services/identity.py, carers.py)."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,10 +10,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from backend.app.errors import Forbidden
-from backend.app.models import CarerConsent, Patient
+from backend.app.models import Carer, CarerConsent, Patient
 from backend.app.models.base import utcnow
 from backend.app.schemas.appointments import ActingFor
-from backend.app.services import audit, identity
+from backend.app.services import audit, carers, identity
 
 READ = "appointments.read"
 CHANGE = "appointments.change"
@@ -76,9 +77,17 @@ def authorise(session: Session, requester: Requester, *, patient_id: int, scope:
                 session, "patient", str(acting_for.id), patient_id, scope, "identity_unconfirmed"
             )
         return Actor("patient", str(acting_for.id), acting_for.channel)
-    if current_consent(session, carer_id=acting_for.id, patient_id=patient_id, scope=scope):
-        return Actor("carer", str(acting_for.id), acting_for.channel)
-    return _refuse(session, "carer", str(acting_for.id), patient_id, scope, "consent_required")
+    consent = current_consent(session, carer_id=acting_for.id, patient_id=patient_id, scope=scope)
+    if consent is None:
+        return _refuse(session, "carer", str(acting_for.id), patient_id, scope, "consent_required")
+    carer = session.get(Carer, acting_for.id)
+    if carer is None or not carers.consent_confirmed(carer, consent):
+        # As for patients: nothing by text until the carer has named the patient by their date
+        # of birth (services/carers.py), and nothing while the carer's check is locked.
+        return _refuse(
+            session, "carer", str(acting_for.id), patient_id, scope, "identity_unconfirmed"
+        )
+    return Actor("carer", str(acting_for.id), acting_for.channel)
 
 
 def _refuse(
