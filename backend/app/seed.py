@@ -176,6 +176,33 @@ def demo_patients() -> list[DemoPatient]:
     return people
 
 
+@dataclass(frozen=True)
+class DemoCarer:
+    """A carer the phone simulator can text as: who they care for (indexes into
+    `demo_patients()`) and whether that consent is current."""
+
+    given_name: str
+    family_name: str
+    phone: str
+    cares_for: tuple[int, ...]
+    relationship: str
+    consent_current: bool
+
+
+DEMO_CARERS = (
+    # Cares for two people, with consent to see and change their appointments.
+    DemoCarer("Sam", "Okafor", "+447700900690", (0, 1), "daughter", True),
+    # Was a carer; the patient's consent has lapsed, so they learn nothing.
+    DemoCarer("Jo", "Pritchard", "+447700900689", (2,), "neighbour", False),
+)
+
+
+def demo_carers() -> list[tuple[DemoCarer, list[DemoPatient]]]:
+    """The demo carers with the demo patients they care for. Used by the seed and the simulator."""
+    patients = demo_patients()
+    return [(carer, [patients[i] for i in carer.cares_for]) for carer in DEMO_CARERS]
+
+
 def _working_slot(rng: random.Random, day: date, tz: ZoneInfo) -> datetime:
     minutes = rng.randrange(8 * 60 + 30, 16 * 60 + 30, 15)
     local = datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=tz)
@@ -345,6 +372,21 @@ def seed(session: Session, *, now: datetime | None = None) -> bool:
                 scopes=rng.choice(scopes_options),
             )
         )
+    lapsed = (now or datetime.now(UTC)) - timedelta(days=30)
+    for demo, _ in demo_carers():
+        carer = Carer(given_name=demo.given_name, family_name=demo.family_name, phone=demo.phone)
+        session.add(carer)
+        session.flush()
+        for index in demo.cares_for:
+            session.add(
+                CarerConsent(
+                    carer_id=carer.id,
+                    patient_id=patients[index].id,
+                    relationship_to_patient=demo.relationship,
+                    scopes=["appointments.read", "appointments.change"],
+                    expires_at=None if demo.consent_current else lapsed,
+                )
+            )
     session.commit()
     return True
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from twilio.request_validator import RequestValidator
 
-from backend.app.seed import demo_patients
+from backend.app.seed import demo_carers, demo_patients
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -145,7 +145,9 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
     @app.get("/phone", response_class=HTMLResponse)
     def phone(request: Request) -> HTMLResponse:
         """The phone simulator: pick a demo patient and text the assistant."""
-        return TEMPLATES.TemplateResponse(request, "phone.html", {"patients": demo_patients()})
+        return TEMPLATES.TemplateResponse(
+            request, "phone.html", {"patients": demo_patients(), "carers": demo_carers()}
+        )
 
     @app.get("/phone/thread")
     def thread(number: str) -> list[dict[str, str]]:

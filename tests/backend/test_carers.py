@@ -192,3 +192,16 @@ def test_only_coordinators_and_clinicians_unlock_a_carer(
         client.post("/api/v1/carers/99999/identity/unlock", headers=login(client)).status_code
         == 404
     )
+
+
+def test_the_seed_has_a_carer_for_two_people_and_one_whose_consent_lapsed(
+    client: TestClient, seeded: Session
+) -> None:
+    from backend.app.seed import demo_carers
+
+    (sam, sams), (jo, jos) = demo_carers()
+    assert len(sams) == 2 and sam.consent_current and not jo.consent_current
+    assert _check(client, sams[1].date_of_birth, phone=sam.phone)["patient_given_name"] == (
+        sams[1].given_name
+    )
+    assert _check(client, jos[0].date_of_birth, phone=jo.phone)["result"] == "no_consent"

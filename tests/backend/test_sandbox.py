@@ -36,6 +36,9 @@ def test_phone_simulator_lists_demo_patients_and_threads() -> None:
     page = client.get("/phone")
     assert page.status_code == 200
     assert "+447700900001" in page.text and "Unknown number" in page.text
+    # The demo carers, with whom they care for and the date of birth that names each person.
+    assert "Carer Sam Okafor (+447700900690, cares for" in page.text
+    assert "Carer Jo Pritchard (+447700900689, consent lapsed for" in page.text
     client.post(URL, data={"To": "+447700900001", "Body": "reply"}, auth=("ACtest", "tok"))
     assert (
         client.get("/phone/thread", params={"number": "+447700900001"}).json()[0]["body"] == "reply"
