@@ -5,7 +5,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.app.models import AuditEvent, Escalation, OutboxMessage, Patient, Staff
+from backend.app.models import (
+    AuditEvent,
+    Carer,
+    CarerConsent,
+    Escalation,
+    OutboxMessage,
+    Patient,
+    Staff,
+)
 from backend.app.models.base import utcnow
 from backend.app.services.outbox import deliver_due
 from tests.backend.conftest import login, service_headers
@@ -320,3 +328,57 @@ def test_a_concern_is_never_refused_for_an_unknown_patient_or_odd_sender(
     assert odd.status_code == 201
     assert odd.json()["patient_id"] is None
     assert odd.json()["assignment_reason"] == "duty_clinician_unknown_sender"
+
+
+@pytest.mark.parametrize("carer_phone", ["+447700900690", "+447700900689"])
+def test_a_carer_who_has_not_named_the_patient_reaches_the_duty_clinician(
+    client: TestClient, seeded: Session, carer_phone: str
+) -> None:
+    """Sam cares for two people: the concern goes to the duty clinician, marked as a carer's. Jo's
+    consent has lapsed: still raised (never refused), to the duty clinician."""
+    response = client.post(
+        "/api/v1/escalations",
+        json=_payload(
+            sender_phone=carer_phone,
+            conversation_id=carer_phone,
+            source_message_id=f"SM-carer-{carer_phone}",
+            sender_role=None,
+        ),
+        headers=service_headers(),
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert body["patient_id"] is None
+    assert body["sender_role"] == "carer"
+    assert body["assigned_to_id"] == _staff(seeded, "clinician3@example.org").id
+
+
+def test_a_carer_of_one_person_reaches_that_persons_clinician(
+    client: TestClient, seeded: Session
+) -> None:
+    patient = seeded.scalars(
+        select(Patient).where(Patient.named_clinician_id.is_not(None)).order_by(Patient.id)
+    ).first()
+    carer = Carer(given_name="Only", family_name="One", phone="+447700900688")
+    seeded.add(carer)
+    seeded.flush()
+    seeded.add(
+        CarerConsent(
+            carer_id=carer.id, patient_id=patient.id, relationship_to_patient="son", scopes=[]
+        )
+    )
+    seeded.commit()
+    response = client.post(
+        "/api/v1/escalations",
+        json=_payload(
+            sender_phone="+447700900688",
+            conversation_id="+447700900688",
+            source_message_id="SM-carer-one",
+            message="mum fell and cant get up",
+        ),
+        headers=service_headers(),
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["patient_id"], body["sender_role"]) == (patient.id, "carer")
+    assert body["assigned_to_id"] == patient.named_clinician_id

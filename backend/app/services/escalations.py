@@ -6,13 +6,13 @@ import logging
 import secrets
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from backend.app.core.config import get_settings
 from backend.app.errors import Conflict, Forbidden, InvalidInput, NotFound
-from backend.app.models import Escalation, EscalationNote, Patient, Staff
+from backend.app.models import Carer, CarerConsent, Escalation, EscalationNote, Patient, Staff
 from backend.app.models.base import utcnow
 from backend.app.schemas.escalations import EscalationCreate
 from backend.app.services import audit, outbox
@@ -80,6 +80,24 @@ def data_from(body: EscalationCreate) -> dict[str, Any]:
     return {**body.model_dump(mode="json"), "received_at": body.received_at}
 
 
+def _cared_for(session: Session, phone: str) -> list[int] | None:
+    """The patients a carer with this phone has a current consent from (any scope: a concern
+    is raised whatever was agreed), or None when the phone is no carer's."""
+    carer = session.scalar(select(Carer).where(Carer.phone == phone))
+    if carer is None:
+        return None
+    now = utcnow()
+    return list(
+        session.scalars(
+            select(CarerConsent.patient_id).where(
+                CarerConsent.carer_id == carer.id,
+                CarerConsent.revoked_at.is_(None),
+                or_(CarerConsent.expires_at.is_(None), CarerConsent.expires_at > now),
+            )
+        )
+    )
+
+
 def raise_escalation(
     *, session: Session, actor_type: str, actor_id: str, data: dict[str, Any]
 ) -> tuple[Escalation, bool]:
@@ -96,6 +114,14 @@ def raise_escalation(
     if patient is None and data.get("sender_phone"):
         patient = session.scalar(select(Patient).where(Patient.phone == data["sender_phone"]))
     sender_role = data.get("sender_role") or ("patient" if patient else "unknown")
+    if patient is None and data.get("sender_phone"):
+        # A registered carer who has not named the patient yet: "mum fell and can't get up" is
+        # about the person they care for, when there is only one; otherwise the duty clinician.
+        cared_for = _cared_for(session, data["sender_phone"])
+        if cared_for is not None:
+            sender_role = "carer"
+            if len(cared_for) == 1:
+                patient = session.get(Patient, cared_for[0])
     if patient is None and sender_role == "patient":
         sender_role = "unknown"
 
