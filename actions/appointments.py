@@ -43,22 +43,39 @@ async def known_patient(
     (`request` is what to answer once it is)."""
     events: list[EventType] = []
     patient_id = tracker.get_slot("patient_id")
-    if tracker.get_slot("identity_status") != "known" or patient_id is None:
+    status = tracker.get_slot("identity_status")
+    if status not in ("known", "carer") or (status == "known" and patient_id is None):
         # Not identified yet (or the backend was down at session start): ask again.
         identity = await identify(tracker.sender_id, client)
         events += identity.events
-        if identity.status != "known":
+        if identity.status not in ("known", "carer"):
             dispatcher.utter_message(
                 response="utter_unknown_number"
                 if identity.status == "unknown"
                 else "utter_backend_unavailable"
             )
             return None, events
-        patient_id = identity.patient_id
+        status, patient_id = identity.status, identity.patient_id
+    if status == "carer":
+        # A carer: the person they help is named by date of birth (the check below asks for it);
+        # with nobody they may act for now, nothing is asked and nothing said about anyone.
+        caring_for = _slot_after(tracker, events, "carer_caring_for")
+        if not caring_for and not _slot_after(tracker, events, "identity_locked"):
+            dispatcher.utter_message(response="utter_carer_no_consent")
+            return None, events
+        client.act_as_carer(int(_slot_after(tracker, events, "carer_id")))
     allowed, gate = disclosure_allowed(dispatcher, tracker, request, just_set=events)
-    if not allowed:
+    if not allowed or patient_id is None:
         return None, events + gate
     return int(patient_id), events
+
+
+def _slot_after(tracker: Tracker, events: list[EventType], name: str) -> Any:
+    """A slot's value once `events` (about to be returned) have been applied."""
+    for event in reversed(events):
+        if event.get("event") == "slot" and event.get("name") == name:
+            return event.get("value")
+    return tracker.get_slot(name)
 
 
 async def next_for_patient(

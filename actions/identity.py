@@ -4,7 +4,10 @@ keeps the state: confirmed until `IDENTITY_RECONFIRM_DAYS`, locked after a few w
 Every action that discloses or changes appointment details calls `disclosure_allowed` first. If
 the sender has not confirmed recently, it asks for the date of birth and remembers what they
 asked for; `action_confirm_identity` checks the answer with the backend and then answers the
-original question (or, for a change, asks them to send it again)."""
+original question (or, for a change, asks them to send it again).
+
+A carer (actions/carers.py) answers with the date of birth of the person they help: that both
+names the person and checks the carer knows them (backend/app/services/carers.py)."""
 
 import logging
 import re
@@ -77,12 +80,17 @@ def disclosure_allowed(
     for event in just_set or []:
         if event.get("event") == "slot":
             tracker.slots[event["name"]] = event["value"]
+    carer = tracker.get_slot("identity_status") == "carer"
     if tracker.get_slot("identity_locked"):  # a lock wins over an earlier confirmation
-        dispatcher.utter_message(response="utter_identity_locked")
+        dispatcher.utter_message(
+            response="utter_carer_identity_locked" if carer else "utter_identity_locked"
+        )
         return False, []
-    if tracker.get_slot("identity_confirmed"):
+    if tracker.get_slot("identity_confirmed") and tracker.get_slot("patient_id") is not None:
         return True, []
-    dispatcher.utter_message(response="utter_ask_date_of_birth")
+    dispatcher.utter_message(
+        response="utter_carer_ask_date_of_birth" if carer else "utter_ask_date_of_birth"
+    )
     return False, [SlotSet("pending_request", request)]
 
 
@@ -93,7 +101,8 @@ class ActionConfirmIdentity(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if tracker.get_slot("identity_status") != "known":
+        status = tracker.get_slot("identity_status")
+        if status not in ("known", "carer"):
             dispatcher.utter_message(response="utter_unknown_number")
             return []
         if tracker.get_slot("identity_confirmed") and not tracker.get_slot("pending_request"):
@@ -105,6 +114,8 @@ class ActionConfirmIdentity(Action):
         if born is None:
             dispatcher.utter_message(response="utter_date_of_birth_unclear")
             return []
+        if status == "carer":
+            return await _confirm_carer(born, dispatcher, tracker, domain)
         try:
             result, left = await BackendClient().confirm_identity(
                 tracker.sender_id, born.isoformat()
@@ -136,8 +147,61 @@ class ActionConfirmIdentity(Action):
         )
 
 
+async def _confirm_carer(
+    born: date, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+) -> list[EventType]:
+    """A carer's answer names the person they help (backend/app/services/carers.py)."""
+    try:
+        check = await BackendClient().confirm_carer_identity(tracker.sender_id, born.isoformat())
+    except BackendError:
+        logger.exception("backend unreachable during a carer's identity check")
+        dispatcher.utter_message(response="utter_backend_unavailable")
+        return []
+    if check.result == "mismatch":
+        dispatcher.utter_message(
+            response="utter_carer_date_of_birth_mismatch", attempts_left=check.attempts_left
+        )
+        return []
+    if check.result == "locked":
+        dispatcher.utter_message(response="utter_carer_identity_locked")
+        return [
+            SlotSet("identity_locked", True),
+            SlotSet("identity_confirmed", False),
+            SlotSet("patient_id", None),
+            SlotSet("pending_request", None),
+        ]
+    if check.result != "confirmed" or check.patient_id is None:
+        dispatcher.utter_message(response="utter_carer_no_consent")
+        return [SlotSet("carer_caring_for", 0), SlotSet("pending_request", None)]
+    request = tracker.get_slot("pending_request")
+    name = check.patient_given_name
+    events: list[EventType] = [
+        SlotSet("patient_id", check.patient_id),
+        SlotSet("patient_first_name", name),
+        SlotSet("identity_confirmed", True),
+        SlotSet("pending_request", None),
+    ]
+    for event in events:  # for the answer given below
+        tracker.slots[event["name"]] = event["value"]
+    if request is None:
+        dispatcher.utter_message(response="utter_carer_ready", patient_first_name=name)
+        return events
+    already = len(dispatcher.messages)
+    events += await _answer_pending(request, dispatcher, tracker, domain, carer=True)
+    for message in dispatcher.messages[already:]:
+        # Rasa fills responses from the slots as they were before this action: name the person
+        # the carer has just chosen explicitly.
+        message.setdefault("patient_first_name", name)
+    return events
+
+
 async def _answer_pending(
-    request: str | None, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    request: str | None,
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    domain: DomainDict,
+    *,
+    carer: bool = False,
 ) -> list[EventType]:
     from actions.appointments import ActionTellAppointmentDetails, ActionTellNextAppointment
     from actions.cancel import ActionConfirmAttendance
@@ -148,8 +212,14 @@ async def _answer_pending(
         "confirm": ActionConfirmAttendance,
     }
     if request in answers:
-        dispatcher.utter_message(response="utter_identity_confirmed")
+        dispatcher.utter_message(
+            response="utter_carer_identity_confirmed" if carer else "utter_identity_confirmed"
+        )
         return list(await answers[request]().run(dispatcher, tracker, domain))
     # A change (reschedule, cancel) is a conversation of its own: they start it again.
-    dispatcher.utter_message(response="utter_identity_confirmed_send_again")
+    dispatcher.utter_message(
+        response="utter_carer_identity_confirmed_send_again"
+        if carer
+        else "utter_identity_confirmed_send_again"
+    )
     return []

@@ -85,9 +85,13 @@ def escalation_payload(tracker: Tracker) -> dict[str, Any] | None:
         "source_message_id": event.get("message_id") or f"{tracker.sender_id}:{at}",
         "conversation_id": tracker.sender_id,
         "channel": channel if channel in ("sms", "webchat") else "rest",
-        "patient_id": tracker.get_slot("patient_id") if status == "known" else None,
+        # A carer's concern is about the person they have named (after the date-of-birth check);
+        # before that the backend works it out from the carer's phone.
+        "patient_id": tracker.get_slot("patient_id") if status in ("known", "carer") else None,
         "sender_phone": tracker.sender_id if channel == "sms" else None,
-        "sender_role": {"known": "patient", "unknown": "unknown"}.get(status or ""),
+        "sender_role": {"known": "patient", "carer": "carer", "unknown": "unknown"}.get(
+            status or ""
+        ),
         "severity": severity,
         "category": top["category"],
         "concerns": concerns,

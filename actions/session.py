@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.clients.backend import BackendClient, BackendError
+from actions.clients.backend import BackendClient, BackendError, CarerIdentity
 
 logger = logging.getLogger(__name__)
 
@@ -18,23 +18,44 @@ class Identity:
     """Who the sender is: a known patient, an unknown number, or not known for now because the
     backend could not be asked ("unavailable"); `events` set the matching slots."""
 
-    status: str
+    status: str  # known | carer | unknown | unavailable
     patient_id: int | None
     events: list[EventType]
 
 
+def as_carer(carer: CarerIdentity) -> list[EventType]:
+    """A registered carer's phone: nobody chosen yet (they name the person by date of birth)."""
+    return [
+        SlotSet("identity_status", "carer"),
+        SlotSet("carer_id", carer.id),
+        SlotSet("carer_caring_for", carer.caring_for),
+        SlotSet("patient_id", None),
+        SlotSet("patient_first_name", None),
+        SlotSet("identity_confirmed", False),
+        SlotSet("identity_locked", carer.identity_locked),
+        SlotSet("pending_request", None),
+    ]
+
+
 async def identify(sender_id: str, client: BackendClient | None = None) -> Identity:
+    """A patient's phone first (a patient who is also a carer says so: `identify_as_carer`),
+    then a carer's."""
+    client = client or BackendClient()
     try:
-        patient = await (client or BackendClient()).find_patient_by_phone(sender_id)
+        patient = await client.find_patient_by_phone(sender_id)
+        carer = None if patient else await client.find_carer_by_phone(sender_id)
     except BackendError:
         logger.exception("backend unreachable while identifying a sender")
         return Identity("unavailable", None, [SlotSet("identity_status", "unavailable")])
+    if carer is not None:
+        return Identity("carer", None, as_carer(carer))
     if patient is None:
         return Identity(
             "unknown",
             None,
             [
                 SlotSet("identity_status", "unknown"),
+                SlotSet("carer_id", None),
                 SlotSet("patient_id", None),
                 SlotSet("patient_first_name", None),
                 SlotSet("identity_confirmed", False),
@@ -45,6 +66,7 @@ async def identify(sender_id: str, client: BackendClient | None = None) -> Ident
         patient.id,
         [
             SlotSet("identity_status", "known"),
+            SlotSet("carer_id", None),
             SlotSet("patient_id", patient.id),
             SlotSet("patient_first_name", patient.given_name),
             SlotSet("identity_confirmed", patient.identity_confirmed),

@@ -27,6 +27,26 @@ class PatientIdentity:
 
 
 @dataclass(frozen=True)
+class CarerIdentity:
+    """A registered carer's phone: how many people they may act for, never who."""
+
+    id: int
+    given_name: str
+    caring_for: int
+    identity_locked: bool = False
+
+
+@dataclass(frozen=True)
+class CarerCheck:
+    """The backend's verdict on the date of birth a carer gave for the person they help."""
+
+    result: str  # confirmed | mismatch | locked | unknown | no_consent
+    attempts_left: int
+    patient_id: int | None = None
+    patient_given_name: str | None = None
+
+
+@dataclass(frozen=True)
 class Appointment:
     id: int
     starts_at: datetime
@@ -63,8 +83,15 @@ def parse_time(value: str) -> datetime:
 
 
 class BackendClient:
+    """Calls about a patient's appointments say whom the assistant acts for: the patient (the
+    default) or, after `act_as_carer`, that carer. The backend checks either way."""
+
     def __init__(self, settings: ActionSettings | None = None) -> None:
         self._settings = settings or get_settings()
+        self._carer_id: int | None = None
+
+    def act_as_carer(self, carer_id: int) -> None:
+        self._carer_id = carer_id
 
     def _client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(
@@ -114,7 +141,7 @@ class BackendClient:
         response = await self._request(
             "GET",
             f"/api/v1/patients/{patient_id}/appointments",
-            params={"upcoming": "true", "limit": limit, "as_kind": "patient", "as_id": patient_id},
+            params={"upcoming": "true", "limit": limit, **self._as(patient_id)},
         )
         if response.status_code != 200:
             raise BackendError(f"appointments: HTTP {response.status_code}")
@@ -143,7 +170,7 @@ class BackendClient:
         response = await self._request(
             "GET",
             f"/api/v1/appointments/{appointment_id}",
-            params={"as_kind": "patient", "as_id": patient_id},
+            params=self._as(patient_id),
         )
         if response.status_code != 200:
             raise BackendError(f"appointment: HTTP {response.status_code}")
@@ -157,7 +184,14 @@ class BackendClient:
             raise BackendError(f"appointment: unreadable answer ({exc})") from exc
 
     def _acting_for(self, patient_id: int) -> dict[str, object]:
+        if self._carer_id is not None:
+            return {"kind": "carer", "id": self._carer_id, "channel": "sms"}
         return {"kind": "patient", "id": patient_id, "channel": "sms"}
+
+    def _as(self, patient_id: int) -> dict[str, object]:
+        """`_acting_for` as query parameters, for reads."""
+        who = self._acting_for(patient_id)
+        return {"as_kind": who["kind"], "as_id": who["id"], "channel": who["channel"]}
 
     @staticmethod
     def _refusal(response: httpx.Response, what: str) -> BackendError:
@@ -175,7 +209,7 @@ class BackendClient:
         response = await self._request(
             "GET",
             f"/api/v1/appointments/{appointment_id}/alternatives",
-            params={"as_kind": "patient", "as_id": patient_id, "offset": offset, "limit": limit},
+            params={**self._as(patient_id), "offset": offset, "limit": limit},
         )
         if response.status_code != 200:
             raise self._refusal(response, "alternatives")
@@ -227,7 +261,7 @@ class BackendClient:
         response = await self._request(
             "GET",
             f"/api/v1/appointments/{appointment_id}",
-            params={"as_kind": "patient", "as_id": patient_id},
+            params=self._as(patient_id),
         )
         if response.status_code != 200:
             raise BackendError(f"appointment: HTTP {response.status_code}")
@@ -280,3 +314,40 @@ class BackendClient:
             return str(body["result"]), int(body["attempts_left"])
         except (KeyError, TypeError, ValueError) as exc:
             raise BackendError(f"identity: unreadable answer ({exc})") from exc
+
+    async def find_carer_by_phone(self, phone: str) -> CarerIdentity | None:
+        response = await self._request("POST", "/api/v1/carers/lookup", json={"phone": phone})
+        if response.status_code in (404, 422):
+            return None
+        if response.status_code != 200:
+            raise BackendError(f"carer lookup: HTTP {response.status_code}")
+        try:
+            body = response.json()
+            return CarerIdentity(
+                id=int(body["id"]),
+                given_name=str(body["given_name"]),
+                caring_for=int(body["caring_for"]),
+                identity_locked=bool(body.get("identity_locked")),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BackendError(f"carer lookup: unreadable answer ({exc})") from exc
+
+    async def confirm_carer_identity(self, phone: str, date_of_birth: str) -> CarerCheck:
+        """Which person this carer helps has that date of birth (ISO), if any."""
+        response = await self._request(
+            "POST",
+            "/api/v1/carers/confirm-identity",
+            json={"phone": phone, "date_of_birth": date_of_birth},
+        )
+        if response.status_code != 200:
+            raise BackendError(f"carer identity: HTTP {response.status_code}")
+        try:
+            body = response.json()
+            return CarerCheck(
+                result=str(body["result"]),
+                attempts_left=int(body["attempts_left"]),
+                patient_id=int(body["patient_id"]) if body.get("patient_id") else None,
+                patient_given_name=body.get("patient_given_name"),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BackendError(f"carer identity: unreadable answer ({exc})") from exc

@@ -126,6 +126,9 @@ async def test_unknown_number_learns_nothing() -> None:
     lookup = respx.post(f"{BACKEND}/api/v1/patients/lookup").mock(
         return_value=httpx.Response(404, json={"detail": "patient_not_found"})
     )
+    carer_lookup = respx.post(f"{BACKEND}/api/v1/carers/lookup").mock(
+        return_value=httpx.Response(404, json={"detail": "carer_not_found"})
+    )
     appointments = respx.get(url__regex=r".*/appointments.*").mock(
         return_value=httpx.Response(200, json={"data": [appointment_row()], "count": 1})
     )
@@ -133,7 +136,7 @@ async def test_unknown_number_learns_nothing() -> None:
     events = await ActionTellNextAppointment().run(
         dispatcher, tracker(identity_status="unknown"), {}
     )
-    assert lookup.called and not appointments.called
+    assert lookup.called and carer_lookup.called and not appointments.called
     assert [m["response"] for m in dispatcher.messages] == ["utter_unknown_number"]
     assert {"event": "slot", "name": "identity_status", "value": "unknown"} in [
         {k: e[k] for k in ("event", "name", "value")} for e in events
@@ -172,6 +175,7 @@ async def test_session_start_identifies_a_known_patient_silently() -> None:
     slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
     assert slots == {
         "identity_status": "known",
+        "carer_id": None,
         "patient_id": 1,
         "patient_first_name": "Margaret",
         "identity_confirmed": False,
