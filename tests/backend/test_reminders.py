@@ -133,3 +133,41 @@ def test_checked_again_when_sent(seeded: Session) -> None:
     assert dropped.status == "failed" and "cancelled" in dropped.last_error
     deliver(datetime(2035, 1, 17, 8, 1, tzinfo=UTC))
     assert sent == ["+447700900010"] and waits.reminder_queued_at is not None
+
+
+def test_a_bare_number_answers_the_latest_reminder_sent_recently(seeded: Session) -> None:
+    from backend.app.services.reminders import latest_sent
+
+    settings = get_settings()
+    phone = "+447700900010"
+    appointment = _appointment(seeded, phone, timedelta(days=1))
+    queue_due(seeded, settings, now=NOON_ISH)
+    assert latest_sent(seeded, actor_id="t", phone=phone, settings=settings, now=NOON_ISH) is None
+    [message] = _reminders(seeded, phone)
+    message.status, message.sent_at = "sent", NOON_ISH
+    seeded.commit()
+
+    found = latest_sent(seeded, actor_id="t", phone=phone, settings=settings, now=NOON_ISH)
+    assert found is not None and found.id == appointment.id
+    other = latest_sent(
+        seeded, actor_id="t", phone="+447700900011", settings=settings, now=NOON_ISH
+    )
+    assert other is None, "another phone's reminder answers nothing"
+    later = NOON_ISH + timedelta(hours=settings.reminder_reply_hours + 1)
+    assert latest_sent(seeded, actor_id="t", phone=phone, settings=settings, now=later) is None
+    appointment.status = "cancelled"
+    seeded.commit()
+    assert latest_sent(seeded, actor_id="t", phone=phone, settings=settings, now=NOON_ISH) is None
+
+
+def test_the_latest_reminder_endpoint_is_for_the_action_server_only(
+    client, seeded: Session
+) -> None:
+    from tests.backend.conftest import login, service_headers
+
+    body = {"phone": "+447700900010"}
+    assert client.post("/api/v1/reminders/latest", json=body).status_code == 401
+    staff = client.post("/api/v1/reminders/latest", json=body, headers=login(client))
+    assert staff.status_code == 403
+    none = client.post("/api/v1/reminders/latest", json=body, headers=service_headers())
+    assert none.status_code == 404 and none.json() == {"detail": "no_recent_reminder"}

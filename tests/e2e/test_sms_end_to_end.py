@@ -385,6 +385,49 @@ def test_patient_reschedules_by_sms_and_the_backend_changes(stack: Stack) -> Non
     assert f"{local:%a} {local.day} {local:%b}" in done
 
 
+def test_a_carer_names_the_person_by_date_of_birth_and_is_told_their_appointment(
+    stack: Stack,
+) -> None:
+    """Issue 4: demo carer Sam helps two people; the date of birth chooses the second one."""
+    carer = "+447700900690"
+    person = patient_by_phone(stack, "+447700900002")
+    upcoming = httpx.get(
+        f"{stack.backend}/api/v1/patients/{person['id']}/appointments?upcoming=true",
+        headers=staff_headers(stack),
+    ).json()["data"]
+    assert upcoming, "the demo patient has an upcoming appointment"
+
+    before = sent_count(stack, carer)
+    send_sms(stack, carer, "Hi I'm texting for my dad")
+    ask = reply_containing(stack, carer, before, "date of birth of the person")
+    assert person["given_name"] not in ask and person["family_name"] not in ask
+
+    before = sent_count(stack, carer)
+    send_sms(stack, carer, f"{datetime.fromisoformat(person['date_of_birth']):%d/%m/%Y}")
+    ready = reply_containing(stack, carer, before, "You're helping")
+    assert f"You're helping {person['given_name']}" in ready, ready
+
+    before = sent_count(stack, carer)
+    send_sms(stack, carer, "when is the next appointment?")
+    reply = reply_containing(stack, carer, before, upcoming[0]["with_whom"])
+    assert f"{person['given_name']}'s next appointment" in reply, reply
+    local = datetime.fromisoformat(upcoming[0]["starts_at"]).astimezone(ZoneInfo("Europe/London"))
+    assert f"{local:%A} {local.day} {local:%B}" in reply
+
+
+def test_a_carer_whose_consent_lapsed_learns_nothing(stack: Stack) -> None:
+    carer = "+447700900689"  # demo carer Jo: the patient's consent has lapsed
+    person = patient_by_phone(stack, "+447700900003")
+    before = sent_count(stack, carer)
+    send_sms(stack, carer, "when is my neighbours next appointment")
+    reply = reply_containing(stack, carer, before, "can't share anyone's details")
+    assert "can't share anyone's details" in reply, reply
+    before = sent_count(stack, carer)
+    send_sms(stack, carer, f"{datetime.fromisoformat(person['date_of_birth']):%d/%m/%Y}")
+    again = reply_containing(stack, carer, before, "details")
+    assert person["given_name"] not in reply + again and "appointment is" not in reply + again
+
+
 def staff_headers(stack: Stack, email: str = "coordinator@example.org") -> dict[str, str]:
     # Just after a restart the backend may still be settling: ask a few times, then say why.
     for _ in range(20):

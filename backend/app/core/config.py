@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     reminders_enabled: bool = True
     reminder_days_before: float = 2.0
     reminder_interval_seconds: float = 300.0
+    # A bare "1" or "2" within this many hours of a reminder answers it (confirm / change).
+    reminder_reply_hours: float = 72.0
     quiet_hours_start: int = 20
     quiet_hours_end: int = 8
     public_base_url: str = "http://127.0.0.1:8000"

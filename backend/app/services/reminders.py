@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.app.core.config import Settings
-from backend.app.models import Appointment, Patient
+from backend.app.models import Appointment, OutboxMessage, Patient
 from backend.app.models.base import utcnow
 from backend.app.services import audit
 from backend.app.services.outbox import enqueue_sms
@@ -24,9 +24,9 @@ logger = logging.getLogger(__name__)
 # Only the day and time: a phone alone is not trusted with details (the date-of-birth check
 # guards those), and a lost or passed-on phone should learn as little as possible.
 REMINDER = (
-    "Reminder: you have an appointment with your care team on {day} at {time}. Text 'when is "
-    "my appointment' for details or 'change my appointment' to move it. If you feel unwell, "
-    "call 111."
+    "Reminder: you have an appointment with your care team on {day} at {time}. Reply 1 to "
+    "confirm you'll come or 2 to change it. Text 'when is my appointment' for details. If you "
+    "feel unwell, call 111."
 )
 
 
@@ -92,3 +92,39 @@ def queue_due(session: Session, settings: Settings, now: datetime | None = None)
         )
     session.commit()
     return len(due)
+
+
+def latest_sent(
+    session: Session, *, actor_id: str, phone: str, settings: Settings, now: datetime | None = None
+) -> Appointment | None:
+    """The appointment of the latest reminder sent to this phone within `REMINDER_REPLY_HOURS`,
+    if it is still booked or confirmed and ahead: what a bare "1" or "2" answers."""
+    now = now or utcnow()
+    since = now - timedelta(hours=settings.reminder_reply_hours)
+    row = session.execute(
+        select(OutboxMessage, Appointment)
+        .join(Appointment, Appointment.id == OutboxMessage.appointment_id)
+        .where(
+            OutboxMessage.kind == "appointment_reminder",
+            OutboxMessage.to_phone == phone,
+            OutboxMessage.status == "sent",
+            OutboxMessage.sent_at >= since,
+        )
+        .order_by(OutboxMessage.sent_at.desc())
+        .limit(1)
+    ).first()
+    appointment = row[1] if row else None
+    if appointment is not None and (
+        appointment.status not in ("booked", "confirmed") or appointment.starts_at <= now
+    ):
+        appointment = None
+    audit.record(
+        session=session,
+        actor_type="service",
+        actor_id=actor_id,
+        action="appointment.reminder_lookup",
+        patient_id=appointment.patient_id if appointment else None,
+        detail={"found": appointment is not None},
+    )
+    session.commit()
+    return appointment
