@@ -81,12 +81,20 @@ def _slot_after(tracker: Tracker, events: list[EventType], name: str) -> Any:
 async def next_for_patient(
     dispatcher: CollectingDispatcher, tracker: Tracker, client: BackendClient, *, request: str
 ) -> tuple[int | None, Appointment | None, list[EventType]]:
-    """The sender's patient id and next appointment, saying why when there is none."""
+    """The sender's patient id and next appointment (or the one a reminder they are answering was
+    about), saying why when there is none."""
     patient_id, events = await known_patient(dispatcher, tracker, client, request=request)
     if patient_id is None:
         return None, None, events
+    reminded = tracker.get_slot("reminder_appointment_id")
     try:
-        appointment = await client.next_appointment(patient_id)
+        if reminded is None:
+            appointment = await client.next_appointment(patient_id)
+        else:
+            # A reply to a reminder is about the reminded appointment, which may not be the next.
+            upcoming = await client.upcoming_appointments(patient_id, limit=5)
+            chosen = [a for a in upcoming if a.id == reminded]
+            appointment = chosen[0] if chosen else (upcoming[0] if upcoming else None)
     except BackendError:
         logger.exception("backend unreachable while reading appointments")
         dispatcher.utter_message(response="utter_backend_unavailable")

@@ -203,6 +203,8 @@ class ActionConfirmAttendance(Action):
         )
         if patient_id is None or appointment is None:
             return events
+        # A reminder being answered is answered once (kept while the identity check runs).
+        events.append(SlotSet("reminder_appointment_id", None))
         try:
             await client.confirm(appointment.id, patient_id)
         except ChangeRefused:

@@ -141,6 +141,7 @@ class ActionRescheduleStart(Action):
             dispatcher, tracker, client, request="reschedule"
         )
         events += found
+        events.append(SlotSet("reminder_appointment_id", None))  # answered by starting
         if patient_id is None or appointment is None:
             return [*events, SlotSet("reschedule_stopped", "start_failed")]
         events.append(SlotSet("reschedule_appointment_id", appointment.id))
