@@ -49,6 +49,17 @@ def _last_user_event(tracker: Tracker) -> dict[str, Any]:
     return {}
 
 
+DATE_OF_BIRTH_SHOWN_AS = "[date of birth, not shown]"
+
+
+def shown_text(event: dict[str, Any]) -> str:
+    """What staff see of a message: an answer to the date-of-birth check is never copied on."""
+    intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+    if event.get("event") == "user" and intent == "give_date_of_birth":
+        return DATE_OF_BIRTH_SHOWN_AS
+    return str(event.get("text") or "")[:2000]
+
+
 def transcript(tracker: Tracker, limit: int = TRANSCRIPT_LINES) -> list[dict[str, Any]]:
     lines = []
     for event in tracker.events:
@@ -58,7 +69,7 @@ def transcript(tracker: Tracker, limit: int = TRANSCRIPT_LINES) -> list[dict[str
             lines.append(
                 {
                     "speaker": "user" if kind == "user" else "bot",
-                    "text": str(event["text"])[:2000],
+                    "text": shown_text(event),
                     "at": datetime.fromtimestamp(at, timezone.utc).isoformat() if at else None,
                 }
             )

@@ -39,6 +39,15 @@ def _time(value: Any) -> str | None:
     return datetime.fromtimestamp(float(value), UTC).isoformat() if value else None
 
 
+def _shown_text(event: dict[str, Any]) -> str:
+    """As the action server does (actions/safety.py): an answer to the date-of-birth check is
+    never copied into an escalation."""
+    intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+    if event.get("event") == "user" and intent == "give_date_of_birth":
+        return "[date of birth, not shown]"
+    return str(event["text"])
+
+
 def _transcript(rows: list[str]) -> list[dict[str, Any]]:
     lines = []
     for data in reversed(rows):
@@ -47,7 +56,7 @@ def _transcript(rows: list[str]) -> list[dict[str, Any]]:
             lines.append(
                 {
                     "speaker": "user" if event["event"] == "user" else "bot",
-                    "text": str(event["text"]),
+                    "text": _shown_text(event),
                     "at": _time(event.get("timestamp")),
                 }
             )

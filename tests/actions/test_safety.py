@@ -160,3 +160,20 @@ async def test_an_open_concern_survives_a_new_session() -> None:
         CollectingDispatcher(), tracker(safety_concern_open=True), {}
     )
     assert SlotSet("safety_concern_open", True) in events
+
+
+def test_an_answer_to_the_date_of_birth_check_is_not_copied_into_the_transcript() -> None:
+    checked = tracker()
+    checked.events.insert(
+        1,
+        {
+            "event": "user",
+            "timestamp": 1_789_999_995.0,
+            "text": "12/03/1948",
+            "parse_data": {"intent": {"name": "give_date_of_birth"}},
+        },
+    )
+    payload = safety.escalation_payload(checked)
+    assert payload is not None
+    texts = [line["text"] for line in payload["transcript"]]
+    assert "[date of birth, not shown]" in texts and not any("1948" in t for t in texts)

@@ -70,6 +70,9 @@ def test_a_flagged_message_nobody_raised_becomes_one_escalation(
 ) -> None:
     old = NOW - timedelta(minutes=2)
     publish(events, PHONE, {"event": "bot", "timestamp": old.timestamp() - 5, "text": "Hello."})
+    dob = user("SMdob", old - timedelta(seconds=3), {"severity": "none", "concerns": []})
+    dob["text"], dob["parse_data"]["intent"]["name"] = "12/03/1948", "give_date_of_birth"
+    publish(events, PHONE, dob)
     publish(events, PHONE, user("SMabc", old, SAFETY))
     publish(events, PHONE, user("SMcalm", old, {"severity": "none", "concerns": []}, "thanks"))
     job = reconciler(seeded, events)
@@ -82,7 +85,10 @@ def test_a_flagged_message_nobody_raised_becomes_one_escalation(
     assert escalation.source_message_id == "SMabc"
     assert escalation.patient_id == patient.id
     assert escalation.assigned_to_id == patient.named_clinician_id
-    assert [line["speaker"] for line in escalation.transcript] == ["bot", "user"]
+    assert [line["speaker"] for line in escalation.transcript] == ["bot", "user", "user"]
+    # An answer to the date-of-birth check is never copied into an escalation.
+    assert escalation.transcript[1]["text"] == "[date of birth, not shown]"
+    assert "1948" not in json.dumps(escalation.transcript)
     assert len(list(seeded.scalars(select(OutboxMessage)))) == 1
 
 
