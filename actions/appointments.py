@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.clients.backend import Appointment, BackendClient, BackendError
 from actions.identity import disclosure_allowed
-from actions.session import identify
+from actions.session import client_for, identify
 from actions.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ class ActionTellNextAppointment(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        client = BackendClient()
+        client = client_for(tracker)
         patient_id, events = await known_patient(dispatcher, tracker, client, request="next")
         if patient_id is None:
             return events
@@ -147,7 +147,7 @@ class ActionTellAppointmentDetails(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        client = BackendClient()
+        client = client_for(tracker)
         patient_id, appointment, events = await next_for_patient(
             dispatcher, tracker, client, request="details"
         )

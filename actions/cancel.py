@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.appointments import describe, next_for_patient
-from actions.clients.backend import BackendClient, BackendError, ChangeRefused
+from actions.clients.backend import BackendError, ChangeRefused
 from actions.opt_out import record_sms_preference
 from actions.reschedule import (
     _NO,
@@ -28,6 +28,7 @@ from actions.reschedule import (
     read_callback_answer,
     request_callback,
 )
+from actions.session import client_for
 from actions.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class ActionCancelStart(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        client = BackendClient()
+        client = client_for(tracker)
         events: list[EventType] = [SlotSet(name, None) for name in FORM_SLOTS]
         patient_id, appointment, found = await next_for_patient(
             dispatcher, tracker, client, request="cancel"
@@ -176,7 +177,7 @@ class ActionCancelFinish(Action):
             return reset
         reason = tracker.get_slot("cancel_reason")
         try:
-            await BackendClient().cancel(
+            await client_for(tracker).cancel(
                 int(appointment_id), int(patient_id), None if reason in (None, "-") else reason
             )
         except ChangeRefused as refused:
@@ -197,7 +198,7 @@ class ActionConfirmAttendance(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        client = BackendClient()
+        client = client_for(tracker)
         patient_id, appointment, events = await next_for_patient(
             dispatcher, tracker, client, request="confirm"
         )

@@ -24,8 +24,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.appointments import describe, next_for_patient, spoken_time
-from actions.clients.backend import BackendClient, BackendError, ChangeRefused, Slot
+from actions.clients.backend import BackendError, ChangeRefused, Slot
 from actions.opt_out import record_sms_preference
+from actions.session import client_for
 from actions.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -135,7 +136,7 @@ class ActionRescheduleStart(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        client = BackendClient()
+        client = client_for(tracker)
         events: list[EventType] = [SlotSet(name, None) for name in FORM_SLOTS]
         patient_id, appointment, found = await next_for_patient(
             dispatcher, tracker, client, request="reschedule"
@@ -306,7 +307,7 @@ class ValidateRescheduleForm(FormValidationAction):
     async def _more(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
         offset = int(tracker.get_slot("reschedule_offset") or 0) + PAGE
         try:
-            slots = await BackendClient().alternatives(
+            slots = await client_for(tracker).alternatives(
                 int(tracker.get_slot("reschedule_appointment_id")),
                 int(tracker.get_slot("patient_id")),
                 offset=offset,
@@ -366,7 +367,7 @@ async def request_callback(
 ) -> None:
     """Ask the backend for a call back from the care coordinator, and say so."""
     try:
-        await BackendClient().request_callback(
+        await client_for(tracker).request_callback(
             int(tracker.get_slot("patient_id")),
             int(appointment_id) if appointment_id else None,
             reason if reason.startswith("change_") else "requested",
@@ -391,7 +392,7 @@ class ActionRescheduleFinish(Action):
         stopped = tracker.get_slot("reschedule_stopped")
         patient_id = tracker.get_slot("patient_id")
         appointment_id = tracker.get_slot("reschedule_appointment_id")
-        client = BackendClient()
+        client = client_for(tracker)
         if stopped == "start_failed":
             return reset
         if stopped == "opt_out":

@@ -23,6 +23,16 @@ class Identity:
     events: list[EventType]
 
 
+def client_for(tracker: Tracker) -> BackendClient:
+    """A backend client that says whom the assistant acts for: the carer texting, when it is a
+    carer (every call about a patient's appointments, reads and changes alike), else the patient."""
+    client = BackendClient()
+    carer_id = tracker.get_slot("carer_id")
+    if tracker.get_slot("identity_status") == "carer" and carer_id is not None:
+        client.act_as_carer(int(carer_id))
+    return client
+
+
 def as_carer(carer: CarerIdentity) -> list[EventType]:
     """A registered carer's phone: nobody chosen yet (they name the person by date of birth)."""
     return [

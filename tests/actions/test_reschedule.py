@@ -260,3 +260,35 @@ async def test_ways_to_leave_without_a_carrier_keyword(reply: str, intent: str) 
     assert result["reschedule_stopped"] == "said_no"
     if intent == "request_human":
         assert dispatcher.messages[-1]["response"] == "utter_request_human"
+
+
+@respx.mock
+async def test_a_carer_books_and_cancels_as_the_carer_not_as_the_patient() -> None:
+    """Found by review: every call in the forms, not only the first, says it acts for the carer."""
+    from actions.cancel import ActionCancelFinish
+
+    booked = respx.post(f"{BACKEND}/api/v1/appointments/7/reschedule").mock(
+        return_value=httpx.Response(200, json={"starts_at": OFFERS[1]["starts_at"]})
+    )
+    cancelled = respx.post(f"{BACKEND}/api/v1/appointments/7/cancel").mock(
+        return_value=httpx.Response(200, json={})
+    )
+    more = respx.get(f"{BACKEND}/api/v1/appointments/7/alternatives").mock(
+        return_value=httpx.Response(200, json={"data": OFFERS, "count": 3})
+    )
+    carer = {"identity_status": "carer", "carer_id": 5, "patient_id": 11}
+    as_carer = {"kind": "carer", "id": 5, "channel": "sms"}
+
+    slots = {"reschedule_appointment_id": 7, "reschedule_offers": OFFERS,
+             "reschedule_slot_id": 12, "reschedule_confirm": "yes", **carer}  # fmt: skip
+    await ActionRescheduleFinish().run(CollectingDispatcher(), tracker(**slots), {})
+    assert json.loads(booked.calls.last.request.content)["acting_for"] == as_carer
+
+    await ValidateRescheduleForm().validate_reschedule_choice(
+        "4", CollectingDispatcher(), tracker("4", reschedule_appointment_id=7, **carer), {}
+    )
+    assert more.calls.last.request.url.params["as_kind"] == "carer"
+
+    slots = {"cancel_appointment_id": 7, "cancel_confirm": "yes", "cancel_reason": "-", **carer}
+    await ActionCancelFinish().run(CollectingDispatcher(), tracker(**slots), {})
+    assert json.loads(cancelled.calls.last.request.content)["acting_for"] == as_carer

@@ -382,3 +382,38 @@ def test_a_carer_of_one_person_reaches_that_persons_clinician(
     body = response.json()
     assert (body["patient_id"], body["sender_role"]) == (patient.id, "carer")
     assert body["assigned_to_id"] == patient.named_clinician_id
+
+
+def test_a_patient_texting_as_a_carer_is_not_the_subject_of_their_concern(
+    client: TestClient, seeded: Session
+) -> None:
+    """A patient who said "I'm texting for my mum" and then "mum fell": not filed on their own
+    record (the assistant says the sender is a carer); the duty clinician takes it."""
+    phone = "+447700900004"
+    own = _patient(seeded, phone)
+    carer = Carer(given_name="Both", family_name="Roles", phone=phone)
+    seeded.add(carer)
+    seeded.flush()
+    for patient_id in seeded.scalars(select(Patient.id).where(Patient.id != own.id).limit(2)):
+        seeded.add(
+            CarerConsent(
+                carer_id=carer.id, patient_id=patient_id, relationship_to_patient="son", scopes=[]
+            )
+        )
+    seeded.commit()
+    response = client.post(
+        "/api/v1/escalations",
+        json=_payload(
+            sender_phone=phone,
+            conversation_id=phone,
+            source_message_id="SM-patient-as-carer",
+            sender_role="carer",
+            message="mum fell and cant get up",
+        ),
+        headers=service_headers(),
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert body["patient_id"] != own.id and body["patient_id"] is None
+    assert body["sender_role"] == "carer"
+    assert body["assigned_to_id"] == _staff(seeded, "clinician3@example.org").id

@@ -111,13 +111,16 @@ def raise_escalation(
     patient: Patient | None = None
     if data.get("patient_id") is not None:
         patient = session.get(Patient, data["patient_id"])
-    if patient is None and data.get("sender_phone"):
-        patient = session.scalar(select(Patient).where(Patient.phone == data["sender_phone"]))
+    phone = data.get("sender_phone")
+    carer_texting = data.get("sender_role") == "carer"
+    if patient is None and phone and not carer_texting:
+        # (A carer who is also a patient, texting about someone else, is not the subject.)
+        patient = session.scalar(select(Patient).where(Patient.phone == phone))
     sender_role = data.get("sender_role") or ("patient" if patient else "unknown")
-    if patient is None and data.get("sender_phone"):
+    if patient is None and phone:
         # A registered carer who has not named the patient yet: "mum fell and can't get up" is
         # about the person they care for, when there is only one; otherwise the duty clinician.
-        cared_for = _cared_for(session, data["sender_phone"])
+        cared_for = _cared_for(session, phone)
         if cared_for is not None:
             sender_role = "carer"
             if len(cared_for) == 1:
