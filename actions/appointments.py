@@ -6,7 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.clients.backend import Appointment, BackendClient, BackendError
@@ -92,9 +92,13 @@ async def next_for_patient(
             appointment = await client.next_appointment(patient_id)
         else:
             # A reply to a reminder is about the reminded appointment, which may not be the next.
-            upcoming = await client.upcoming_appointments(patient_id, limit=5)
+            upcoming = await client.upcoming_appointments(patient_id, limit=10)
             chosen = [a for a in upcoming if a.id == reminded]
-            appointment = chosen[0] if chosen else (upcoming[0] if upcoming else None)
+            if not chosen:
+                # Cancelled or moved since: say so and change nothing (never the next one).
+                dispatcher.utter_message(response="utter_reminded_appointment_gone")
+                return None, None, [*events, SlotSet("reminder_appointment_id", None)]
+            appointment = chosen[0]
     except BackendError:
         logger.exception("backend unreachable while reading appointments")
         dispatcher.utter_message(response="utter_backend_unavailable")

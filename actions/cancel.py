@@ -59,6 +59,7 @@ class ActionCancelStart(Action):
         events += found
         if patient_id is None or appointment is None:
             return [*events, SlotSet("cancel_stopped", "start_failed")]
+        events.append(SlotSet("reminder_appointment_id", None))  # the form names it from here
         try:
             blocked = await client.change_blocked(appointment.id, patient_id)
         except BackendError:

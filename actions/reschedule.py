@@ -142,9 +142,10 @@ class ActionRescheduleStart(Action):
             dispatcher, tracker, client, request="reschedule"
         )
         events += found
-        events.append(SlotSet("reminder_appointment_id", None))  # answered by starting
         if patient_id is None or appointment is None:
             return [*events, SlotSet("reschedule_stopped", "start_failed")]
+        # A reminder being answered is answered by starting (kept while the identity check runs).
+        events.append(SlotSet("reminder_appointment_id", None))
         events.append(SlotSet("reschedule_appointment_id", appointment.id))
         try:
             slots = await client.alternatives(appointment.id, patient_id)

@@ -44,6 +44,7 @@ def as_carer(carer: CarerIdentity) -> list[EventType]:
         SlotSet("identity_confirmed", False),
         SlotSet("identity_locked", carer.identity_locked),
         SlotSet("pending_request", None),
+        SlotSet("reminder_appointment_id", None),  # reminders go to patients, not carers
     ]
 
 

@@ -352,16 +352,23 @@ class BackendClient:
         except (KeyError, TypeError, ValueError) as exc:
             raise BackendError(f"carer identity: unreadable answer ({exc})") from exc
 
-    async def latest_reminder(self, phone: str) -> tuple[int, int] | None:
-        """(appointment id, patient id) of the latest reminder sent to this phone recently, still
-        ahead: what a bare "1" or "2" answers. None when there is none."""
+    async def latest_reminder(self, phone: str) -> tuple[int, int, datetime] | str | None:
+        """What a bare "1" or "2" answers: (appointment id, patient id, when the reminder was
+        sent) for the one appointment reminded recently and still ahead; "several" when more
+        than one is; None when none is."""
         response = await self._request("POST", "/api/v1/reminders/latest", json={"phone": phone})
         if response.status_code in (404, 422):
             return None
+        if response.status_code == 409:
+            return "several"
         if response.status_code != 200:
             raise BackendError(f"latest reminder: HTTP {response.status_code}")
         try:
             body = response.json()
-            return int(body["appointment_id"]), int(body["patient_id"])
+            return (
+                int(body["appointment_id"]),
+                int(body["patient_id"]),
+                parse_time(body["sent_at"]),
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise BackendError(f"latest reminder: unreadable answer ({exc})") from exc

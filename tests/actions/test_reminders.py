@@ -12,6 +12,7 @@ from actions.reminders import ActionReadReminderReply, reminder_answer
 from actions.settings import get_settings
 
 BACKEND = get_settings().backend_url
+SENT = "2026-12-01T10:00:00Z"  # when the reminder went
 
 
 def row(appointment_id: int, day: int) -> dict[str, object]:
@@ -62,7 +63,13 @@ def test_reading_the_reply(text: str, answer: str | None) -> None:
 async def test_a_number_after_a_reminder_answers_it(text: str, answer: str) -> None:
     respx.post(f"{BACKEND}/api/v1/reminders/latest").mock(
         return_value=httpx.Response(
-            200, json={"appointment_id": 9, "patient_id": 1, "starts_at": "2026-12-03T10:30:00Z"}
+            200,
+            json={
+                "appointment_id": 9,
+                "patient_id": 1,
+                "starts_at": "2026-12-03T10:30:00Z",
+                "sent_at": SENT,
+            },
         )
     )
     dispatcher = CollectingDispatcher()
@@ -82,7 +89,13 @@ async def test_a_number_after_a_reminder_answers_it(text: str, answer: str) -> N
         (
             "1",
             httpx.Response(
-                200, json={"appointment_id": 9, "patient_id": 2, "starts_at": "2026-12-03T10:30Z"}
+                200,
+                json={
+                    "appointment_id": 9,
+                    "patient_id": 2,
+                    "starts_at": "2026-12-03T10:30:00Z",
+                    "sent_at": SENT,
+                },
             ),
             "known",
         ),  # someone else's reminder (a shared phone changed hands): not acted on
@@ -101,6 +114,58 @@ async def test_a_number_with_nothing_to_answer_is_explained(
     assert [m["response"] for m in dispatcher.messages] == ["utter_number_without_context"]
     assert [e["value"] for e in events if e["name"] == "reminder_reply"] == ["unclear"]
     assert route.called == (lookup is not None)
+
+
+@respx.mock
+async def test_two_reminded_appointments_make_a_number_ambiguous() -> None:
+    respx.post(f"{BACKEND}/api/v1/reminders/latest").mock(
+        return_value=httpx.Response(409, json={"detail": "several_recent_reminders"})
+    )
+    dispatcher = CollectingDispatcher()
+    events = await ActionReadReminderReply().run(dispatcher, tracker("1"), {})
+    assert [m["response"] for m in dispatcher.messages] == ["utter_reminder_reply_ambiguous"]
+    assert {e["name"]: e["value"] for e in events}["reminder_reply"] == "unclear"
+
+
+@respx.mock
+async def test_a_number_after_the_assistant_spoke_again_is_not_a_reminder_reply() -> None:
+    """Found by review: "Reply 1 to cancel it", a safety reply closes the form, then "1"."""
+    respx.post(f"{BACKEND}/api/v1/reminders/latest").mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "appointment_id": 9,
+                "patient_id": 1,
+                "starts_at": "2026-12-03T10:30:00Z",
+                "sent_at": SENT,
+            },
+        )
+    )
+    after = tracker("1")
+    after.events = [{"event": "bot", "text": "Reply 1 to cancel it", "timestamp": 1_796_120_000.0}]
+    dispatcher = CollectingDispatcher()
+    events = await ActionReadReminderReply().run(dispatcher, after, {})
+    assert [m["response"] for m in dispatcher.messages] == ["utter_number_without_context"]
+    assert {e["name"]: e["value"] for e in events}["reminder_reply"] == "unclear"
+    before = tracker("1")
+    before.events = [{"event": "bot", "text": "Hello", "timestamp": 1_796_000_000.0}]
+    events = await ActionReadReminderReply().run(CollectingDispatcher(), before, {})
+    assert {e["name"]: e["value"] for e in events}["reminder_reply"] == "confirm"
+
+
+@respx.mock
+async def test_a_reminded_appointment_cancelled_meanwhile_changes_nothing() -> None:
+    respx.get(f"{BACKEND}/api/v1/patients/1/appointments").mock(
+        return_value=httpx.Response(200, json={"data": [row(8, 2)], "count": 1})
+    )
+    confirm = respx.post(url__regex=r".*/confirm$")
+    dispatcher = CollectingDispatcher()
+    events = await ActionConfirmAttendance().run(
+        dispatcher, tracker("1", identity_confirmed=True, reminder_appointment_id=9), {}
+    )
+    assert not confirm.called, "never the next appointment instead"
+    assert [m["response"] for m in dispatcher.messages] == ["utter_reminded_appointment_gone"]
+    assert {e["name"]: e["value"] for e in events}["reminder_appointment_id"] is None
 
 
 @respx.mock

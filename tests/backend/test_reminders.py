@@ -140,24 +140,37 @@ def test_a_bare_number_answers_the_latest_reminder_sent_recently(seeded: Session
 
     settings = get_settings()
     phone = "+447700900010"
+
+    def found(now: datetime = NOON_ISH) -> list[int]:
+        appointments, _ = latest_sent(seeded, actor_id="t", phone=phone, settings=settings, now=now)
+        return [a.id for a in appointments]
+
     appointment = _appointment(seeded, phone, timedelta(days=1))
     queue_due(seeded, settings, now=NOON_ISH)
-    assert latest_sent(seeded, actor_id="t", phone=phone, settings=settings, now=NOON_ISH) is None
+    assert found() == [], "queued is not sent"
     [message] = _reminders(seeded, phone)
     message.status, message.sent_at = "sent", NOON_ISH
     seeded.commit()
 
-    found = latest_sent(seeded, actor_id="t", phone=phone, settings=settings, now=NOON_ISH)
-    assert found is not None and found.id == appointment.id
-    other = latest_sent(
+    assert found() == [appointment.id]
+    other, _ = latest_sent(
         seeded, actor_id="t", phone="+447700900011", settings=settings, now=NOON_ISH
     )
-    assert other is None, "another phone's reminder answers nothing"
-    later = NOON_ISH + timedelta(hours=settings.reminder_reply_hours + 1)
-    assert latest_sent(seeded, actor_id="t", phone=phone, settings=settings, now=later) is None
-    appointment.status = "cancelled"
+    assert other == [], "another phone's reminder answers nothing"
+    assert found(NOON_ISH + timedelta(hours=settings.reminder_reply_hours + 1)) == []
+
+    # Found by review: two reminded appointments make a bare number ambiguous.
+    second = _appointment(seeded, phone, timedelta(days=1, hours=3))
+    queue_due(seeded, settings, now=NOON_ISH)
+    for reminder in _reminders(seeded, phone):
+        reminder.status, reminder.sent_at = "sent", NOON_ISH
     seeded.commit()
-    assert latest_sent(seeded, actor_id="t", phone=phone, settings=settings, now=NOON_ISH) is None
+    assert sorted(found()) == sorted([appointment.id, second.id])
+
+    appointment.status = "cancelled"
+    second.status = "cancelled"
+    seeded.commit()
+    assert found() == []
 
 
 def test_the_latest_reminder_endpoint_is_for_the_action_server_only(
@@ -171,3 +184,37 @@ def test_the_latest_reminder_endpoint_is_for_the_action_server_only(
     assert staff.status_code == 403
     none = client.post("/api/v1/reminders/latest", json=body, headers=service_headers())
     assert none.status_code == 404 and none.json() == {"detail": "no_recent_reminder"}
+
+    from backend.app.models.base import utcnow
+
+    patient = seeded.scalar(select(Patient).where(Patient.phone == body["phone"]))
+    sent = utcnow() - timedelta(hours=1)
+    reminded = []
+    for hours in (30, 33):
+        appointment = Appointment(
+            patient_id=patient.id,
+            starts_at=utcnow() + timedelta(hours=hours),
+            ends_at=utcnow() + timedelta(hours=hours, minutes=20),
+            location="Riverside Surgery",
+            with_whom="Dr Test",
+            appointment_type="review",
+            status="booked",
+        )
+        seeded.add(appointment)
+        seeded.flush()
+        seeded.add(
+            OutboxMessage(
+                kind="appointment_reminder", to_phone=body["phone"], body="Reminder",
+                appointment_id=appointment.id, status="sent", sent_at=sent,
+            )
+        )  # fmt: skip
+        seeded.commit()
+        reminded.append(appointment)
+        answer = client.post("/api/v1/reminders/latest", json=body, headers=service_headers())
+        if len(reminded) == 1:
+            assert answer.status_code == 200
+            assert answer.json()["appointment_id"] == appointment.id
+            assert answer.json()["patient_id"] == patient.id and answer.json()["sent_at"]
+        else:
+            assert answer.status_code == 409
+            assert answer.json() == {"detail": "several_recent_reminders"}

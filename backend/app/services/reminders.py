@@ -96,12 +96,13 @@ def queue_due(session: Session, settings: Settings, now: datetime | None = None)
 
 def latest_sent(
     session: Session, *, actor_id: str, phone: str, settings: Settings, now: datetime | None = None
-) -> Appointment | None:
-    """The appointment of the latest reminder sent to this phone within `REMINDER_REPLY_HOURS`,
-    if it is still booked or confirmed and ahead: what a bare "1" or "2" answers."""
+) -> tuple[list[Appointment], datetime | None]:
+    """What a bare "1" or "2" may answer: the appointments reminded to this phone within
+    `REMINDER_REPLY_HOURS` that are still booked or confirmed and ahead (the caller acts only
+    when there is exactly one), and when the latest reminder was sent."""
     now = now or utcnow()
     since = now - timedelta(hours=settings.reminder_reply_hours)
-    row = session.execute(
+    rows = session.execute(
         select(OutboxMessage, Appointment)
         .join(Appointment, Appointment.id == OutboxMessage.appointment_id)
         .where(
@@ -111,20 +112,20 @@ def latest_sent(
             OutboxMessage.sent_at >= since,
         )
         .order_by(OutboxMessage.sent_at.desc())
-        .limit(1)
-    ).first()
-    appointment = row[1] if row else None
-    if appointment is not None and (
-        appointment.status not in ("booked", "confirmed") or appointment.starts_at <= now
-    ):
-        appointment = None
+    ).all()
+    open_ones: dict[int, Appointment] = {}
+    for _, appointment in rows:
+        if appointment.status in ("booked", "confirmed") and appointment.starts_at > now:
+            open_ones.setdefault(appointment.id, appointment)
+    latest = rows[0][0].sent_at if rows else None
+    found = list(open_ones.values())
     audit.record(
         session=session,
         actor_type="service",
         actor_id=actor_id,
         action="appointment.reminder_lookup",
-        patient_id=appointment.patient_id if appointment else None,
-        detail={"found": appointment is not None},
+        patient_id=found[0].patient_id if len(found) == 1 else None,
+        detail={"found": len(found)},
     )
     session.commit()
-    return appointment
+    return found, latest

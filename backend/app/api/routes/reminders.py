@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from backend.app.api.deps import ServiceCaller, SessionDep
 from backend.app.core.config import get_settings
-from backend.app.errors import NotFound
+from backend.app.errors import Conflict, NotFound
 from backend.app.schemas.patients import PatientLookup
 from backend.app.services import reminders as service
 
@@ -19,21 +19,26 @@ class RecentReminder(BaseModel):
     appointment_id: int
     patient_id: int
     starts_at: datetime
+    sent_at: datetime  # anything the assistant said after this is newer than the reminder
 
 
 @router.post("/latest", response_model=RecentReminder)
 def latest_reminder(
     session: SessionDep, caller: ServiceCaller, body: PatientLookup
 ) -> RecentReminder:
-    """The appointment of the latest reminder sent to this phone within `REMINDER_REPLY_HOURS`,
-    still booked and ahead; 404 when there is none. POST, so the number stays out of URLs."""
-    appointment = service.latest_sent(
+    """The appointment reminded to this phone within `REMINDER_REPLY_HOURS`, still booked and
+    ahead; 404 when there is none, 409 `several_recent_reminders` when a number could mean more
+    than one. POST, so the number stays out of URLs."""
+    found, sent_at = service.latest_sent(
         session, actor_id=caller.actor_id, phone=body.phone, settings=get_settings()
     )
-    if appointment is None:
+    if not found or sent_at is None:
         raise NotFound("no_recent_reminder")
+    if len(found) > 1:
+        raise Conflict("several_recent_reminders")
     return RecentReminder(
-        appointment_id=appointment.id,
-        patient_id=appointment.patient_id,
-        starts_at=appointment.starts_at,
+        appointment_id=found[0].id,
+        patient_id=found[0].patient_id,
+        starts_at=found[0].starts_at,
+        sent_at=sent_at,
     )
