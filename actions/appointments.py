@@ -56,6 +56,11 @@ async def known_patient(
             )
             return None, events
         status, patient_id = identity.status, identity.patient_id
+    if status == "known" and _slot_after(tracker, events, "asked_about_someone_else"):
+        # They said they text for someone they are not registered to help: nothing about that
+        # person, and their own details only once they ask again.
+        dispatcher.utter_message(response="utter_carer_not_registered_own")
+        return None, [*events, SlotSet("asked_about_someone_else", False)]
     if status == "carer":
         # A carer: the person they help is named by date of birth (the check below asks for it);
         # with nobody they may act for now, nothing is asked and nothing said about anyone.

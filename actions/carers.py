@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.clients.backend import BackendClient, BackendError
@@ -33,10 +33,11 @@ class ActionIdentifyCarer(Action):
             dispatcher.utter_message(response="utter_backend_unavailable")
             return []
         if carer is None:
-            # Not registered as anyone's carer: say how that is set up, and change nothing (a
-            # patient stays themselves).
+            # Not registered as anyone's carer: say how that is set up. A patient stays
+            # themselves, but their next request is checked first: "cancel her appointment"
+            # must not quietly cancel their own (actions/appointments.py, known_patient).
             dispatcher.utter_message(response="utter_carer_not_registered")
-            return []
+            return [SlotSet("asked_about_someone_else", True)]
         events = as_carer(carer)
         if carer.identity_locked:
             dispatcher.utter_message(response="utter_carer_identity_locked")

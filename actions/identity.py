@@ -170,6 +170,9 @@ async def _confirm_carer(
             SlotSet("patient_id", None),
             SlotSet("pending_request", None),
         ]
+    if check.result == "ambiguous":
+        dispatcher.utter_message(response="utter_carer_date_of_birth_ambiguous")
+        return []
     if check.result != "confirmed" or check.patient_id is None:
         dispatcher.utter_message(response="utter_carer_no_consent")
         return [SlotSet("carer_caring_for", 0), SlotSet("pending_request", None)]

@@ -6,6 +6,7 @@ outbox keeps the escalation and the retry loop delivers it when the backend is b
 
 import asyncio
 import logging
+import re
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -50,14 +51,38 @@ def _last_user_event(tracker: Tracker) -> dict[str, Any]:
 
 
 DATE_OF_BIRTH_SHOWN_AS = "[date of birth, not shown]"
+# A full date from ten or more years ago ("12/03/1948", "3rd of May 1950") in a user's message is
+# most likely a date of birth, a credential here: staff see "[date]" instead. Recent dates stay,
+# they may matter clinically ("last fit on 28/11/2026"). backend/app/safety_reconciler.py does
+# the same.
+_MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec"
+FULL_DATE = re.compile(
+    r"\b\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*(?P<a>(?:19|20)\d{2})\b"
+    r"|\b(?P<b>(?:19|20)\d{2})-\d{2}-\d{2}\b"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})[a-z]*\.?,?\s+(?P<c>(?:19|20)\d{{2}})\b"
+    rf"|\b(?:{_MONTHS})[a-z]*\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?P<d>(?:19|20)\d{{2}})\b",
+    re.IGNORECASE,
+)
+
+
+def _mask_birth_dates(text: str) -> str:
+    oldest_recent = datetime.now(timezone.utc).year - 10
+
+    def mask(match: re.Match[str]) -> str:
+        year = int(next(g for g in match.groups() if g))
+        return "[date]" if year <= oldest_recent else match.group(0)
+
+    return FULL_DATE.sub(mask, text)
 
 
 def shown_text(event: dict[str, Any]) -> str:
-    """What staff see of a message: an answer to the date-of-birth check is never copied on."""
+    """What staff see of a user's message: an answer to the date-of-birth check is never copied
+    on, nor a date of birth within another message."""
     intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
     if event.get("event") == "user" and intent == "give_date_of_birth":
         return DATE_OF_BIRTH_SHOWN_AS
-    return str(event.get("text") or "")[:2000]
+    text = str(event.get("text") or "")[:2000]
+    return _mask_birth_dates(text) if event.get("event") == "user" else text
 
 
 def transcript(tracker: Tracker, limit: int = TRANSCRIPT_LINES) -> list[dict[str, Any]]:
@@ -106,7 +131,7 @@ def escalation_payload(tracker: Tracker) -> dict[str, Any] | None:
         "severity": severity,
         "category": top["category"],
         "concerns": concerns,
-        "message": str(event.get("text") or "")[:2000],
+        "message": shown_text(event),
         "transcript": transcript(tracker),
         "received_at": datetime.fromtimestamp(at, timezone.utc).isoformat() if at else None,
     }

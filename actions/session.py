@@ -78,6 +78,7 @@ async def identify(sender_id: str, client: BackendClient | None = None) -> Ident
         [
             SlotSet("identity_status", "known"),
             SlotSet("carer_id", None),
+            SlotSet("asked_about_someone_else", False),
             SlotSet("patient_id", patient.id),
             SlotSet("patient_first_name", patient.given_name),
             SlotSet("identity_confirmed", patient.identity_confirmed),

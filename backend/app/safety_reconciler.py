@@ -10,6 +10,7 @@ which knows the patient and sends the transcript, normally raises it first."""
 import asyncio
 import json
 import logging
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -39,13 +40,33 @@ def _time(value: Any) -> str | None:
     return datetime.fromtimestamp(float(value), UTC).isoformat() if value else None
 
 
+_MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec"
+_FULL_DATE = re.compile(
+    r"\b\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*(?P<a>(?:19|20)\d{2})\b"
+    r"|\b(?P<b>(?:19|20)\d{2})-\d{2}-\d{2}\b"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{_MONTHS})[a-z]*\.?,?\s+(?P<c>(?:19|20)\d{{2}})\b"
+    rf"|\b(?:{_MONTHS})[a-z]*\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?P<d>(?:19|20)\d{{2}})\b",
+    re.IGNORECASE,
+)
+
+
 def _shown_text(event: dict[str, Any]) -> str:
     """As the action server does (actions/safety.py): an answer to the date-of-birth check is
-    never copied into an escalation."""
+    never copied into an escalation, nor a date of birth (a full date ten or more years ago)
+    within another message; recent dates stay, they may matter clinically."""
     intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
     if event.get("event") == "user" and intent == "give_date_of_birth":
         return "[date of birth, not shown]"
-    return str(event["text"])
+    text = str(event.get("text") or "")
+    if event.get("event") != "user":
+        return text
+    oldest_recent = datetime.now(UTC).year - 10
+
+    def mask(match: re.Match[str]) -> str:
+        year = int(next(g for g in match.groups() if g))
+        return "[date]" if year <= oldest_recent else match.group(0)
+
+    return _FULL_DATE.sub(mask, text)
 
 
 def _transcript(rows: list[str]) -> list[dict[str, Any]]:
@@ -85,7 +106,7 @@ def escalation_from_event(
             "severity": severity,
             "category": top["category"],
             "concerns": concerns,
-            "message": str(event.get("text") or ""),
+            "message": _shown_text(event),
             "transcript": transcript,
             "received_at": _time(at),
         }

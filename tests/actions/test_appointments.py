@@ -176,6 +176,7 @@ async def test_session_start_identifies_a_known_patient_silently() -> None:
     assert slots == {
         "identity_status": "known",
         "carer_id": None,
+        "asked_about_someone_else": False,
         "patient_id": 1,
         "patient_first_name": "Margaret",
         "identity_confirmed": False,

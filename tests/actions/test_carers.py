@@ -121,6 +121,7 @@ async def test_the_date_of_birth_names_the_person_and_answers_as_the_carer() -> 
         ({"result": "mismatch", "attempts_left": 2}, "utter_carer_date_of_birth_mismatch"),
         ({"result": "locked", "attempts_left": 0}, "utter_carer_identity_locked"),
         ({"result": "no_consent", "attempts_left": 3}, "utter_carer_no_consent"),
+        ({"result": "ambiguous", "attempts_left": 3}, "utter_carer_date_of_birth_ambiguous"),
     ],
 )
 async def test_a_wrong_or_refused_answer_names_nobody(answer: dict, reply: str) -> None:
@@ -183,7 +184,7 @@ async def test_saying_im_a_carer(lookup: httpx.Response, reply: str, becomes_car
         assert slots["identity_status"] == "carer"
         assert slots["patient_id"] is None and slots["identity_confirmed"] is False
     else:
-        assert slots == {}, "a patient who is nobody's carer stays themselves"
+        assert slots == {"asked_about_someone_else": True}, "a patient stays themselves"
 
 
 def test_a_carers_concern_names_the_person_they_chose_and_says_it_is_a_carers() -> None:
@@ -212,3 +213,24 @@ def test_a_carers_concern_names_the_person_they_chose_and_says_it_is_a_carers() 
     payload = escalation_payload(chosen)
     assert payload is not None
     assert (payload["patient_id"], payload["sender_role"]) == (11, "carer")
+
+
+@respx.mock
+async def test_a_patient_who_is_nobodys_carer_is_checked_before_their_own_details() -> None:
+    """Found by review: "I'm texting for my mum" (not registered), then "cancel her appointment"
+    must not quietly offer the patient's own."""
+    appointments = respx.get(url__regex=r".*/appointments.*").mock(
+        return_value=httpx.Response(200, json={"data": [ROW], "count": 1})
+    )
+    slots = {"identity_status": "known", "patient_id": 1, "identity_confirmed": True}
+    dispatcher = CollectingDispatcher()
+    events = await ActionTellNextAppointment().run(
+        dispatcher, tracker("when is her appointment", **slots, asked_about_someone_else=True), {}
+    )
+    assert not appointments.called
+    assert [m["response"] for m in dispatcher.messages] == ["utter_carer_not_registered_own"]
+    assert slots_of(events) == {"asked_about_someone_else": False}
+    again = CollectingDispatcher()
+    await ActionTellNextAppointment().run(again, tracker("when is my appointment", **slots), {})
+    assert appointments.called
+    assert [m["response"] for m in again.messages] == ["utter_next_appointment"]

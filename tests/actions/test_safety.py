@@ -177,3 +177,22 @@ def test_an_answer_to_the_date_of_birth_check_is_not_copied_into_the_transcript(
     assert payload is not None
     texts = [line["text"] for line in payload["transcript"]]
     assert "[date of birth, not shown]" in texts and not any("1948" in t for t in texts)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("12/03/1948 and I feel really unwell", "[date] and I feel really unwell"),
+        ("born 3rd of May 1950, chest pain now", "born [date], chest pain now"),
+        ("dob 1948-03-12 cant breathe", "dob [date] cant breathe"),
+        (
+            "last fit was on 28/11/2026 and another now",
+            "last fit was on 28/11/2026 and another now",
+        ),
+        ("took 20 tablets at 10:30", "took 20 tablets at 10:30"),
+    ],
+)
+def test_a_date_of_birth_inside_a_concern_is_not_shown_but_recent_dates_are(
+    text: str, shown: str
+) -> None:
+    assert safety.shown_text({"event": "user", "text": text}) == shown

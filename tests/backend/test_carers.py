@@ -155,11 +155,13 @@ def test_someone_elses_birthday_is_a_wrong_answer_and_three_lock_the_phone(
     ).one()
     assert task.assigned_to_id == cared_for.care_coordinator_id and task.status == "open"
 
-    # Staff, having checked by phone, unlock; the carer then answers again.
+    # Staff, having checked by phone, unlock; the carer then answers again (an answer from
+    # before the lock no longer counts).
     unlocked = client.post(f"/api/v1/carers/{carer.id}/identity/unlock", headers=login(client))
     assert unlocked.status_code == 204
     seeded.expire_all()
     assert seeded.get(CallbackTask, task.id).status == "done"
+    assert _appointments_as(client, carer, cared_for) == 403
     assert _check(client, cared_for.date_of_birth)["result"] == "confirmed"
     assert _appointments_as(client, carer, cared_for) == 200
 
@@ -205,3 +207,64 @@ def test_the_seed_has_a_carer_for_two_people_and_one_whose_consent_lapsed(
         sams[1].given_name
     )
     assert _check(client, jos[0].date_of_birth, phone=jo.phone)["result"] == "no_consent"
+
+
+def test_knowing_one_birthday_buys_no_extra_guesses_at_another(
+    client: TestClient, seeded: Session
+) -> None:
+    """Found by review: a success used to wipe the failures, so someone who knew one person's
+    birthday could guess another's for ever."""
+    first, second = _patients_with_appointments(seeded, 2)
+    _carer_for(seeded, first, second)
+    assert _check(client, date(1901, 1, 1))["result"] == "mismatch"
+    assert _check(client, first.date_of_birth)["result"] == "confirmed"
+    assert _check(client, date(1902, 2, 2))["attempts_left"] == 1
+    assert _check(client, first.date_of_birth)["result"] == "confirmed"
+    assert _check(client, date(1903, 3, 3))["result"] == "locked"
+
+
+def test_twins_are_not_a_wrong_answer(client: TestClient, seeded: Session) -> None:
+    first, second = _patients_with_appointments(seeded, 2)
+    second.date_of_birth = first.date_of_birth
+    seeded.commit()
+    carer = _carer_for(seeded, first, second)
+    for _ in range(4):
+        assert _check(client, first.date_of_birth) == {
+            "result": "ambiguous",
+            "attempts_left": 3,
+            "patient_id": None,
+            "patient_given_name": None,
+        }
+    assert _appointments_as(client, carer, first) == 403
+
+
+def test_one_phone_one_lock(client: TestClient, seeded: Session) -> None:
+    """A phone that is both a patient's and a carer's: a lock on either holds for both."""
+    (cared_for,) = _patients_with_appointments(seeded, 1)
+    own = seeded.scalars(select(Patient).where(Patient.id != cared_for.id)).first()
+    carer = _carer_for(seeded, cared_for)
+    carer.phone = own.phone
+    own.identity_locked_at = datetime.now(UTC)
+    seeded.commit()
+    assert _check(client, cared_for.date_of_birth, phone=own.phone)["result"] == "locked"
+    lookup = client.post(
+        "/api/v1/carers/lookup", json={"phone": own.phone}, headers=service_headers()
+    )
+    assert lookup.json()["identity_locked"] is True
+
+    own.identity_locked_at = None
+    own.identity_confirmed_at = datetime.now(UTC)
+    carer.identity_locked_at = datetime.now(UTC)
+    seeded.commit()
+    as_patient = client.post(
+        "/api/v1/patients/confirm-identity",
+        json={"phone": own.phone, "date_of_birth": own.date_of_birth.isoformat()},
+        headers=service_headers(),
+    )
+    assert as_patient.json()["result"] == "locked"
+    own_appointments = client.get(
+        f"/api/v1/patients/{own.id}/appointments",
+        params={"as_kind": "patient", "as_id": own.id},
+        headers=service_headers(),
+    )
+    assert own_appointments.status_code == 403

@@ -73,7 +73,7 @@ def test_a_flagged_message_nobody_raised_becomes_one_escalation(
     dob = user("SMdob", old - timedelta(seconds=3), {"severity": "none", "concerns": []})
     dob["text"], dob["parse_data"]["intent"]["name"] = "12/03/1948", "give_date_of_birth"
     publish(events, PHONE, dob)
-    publish(events, PHONE, user("SMabc", old, SAFETY))
+    publish(events, PHONE, user("SMabc", old, SAFETY, "mum has collapsed, born 12/03/1948"))
     publish(events, PHONE, user("SMcalm", old, {"severity": "none", "concerns": []}, "thanks"))
     job = reconciler(seeded, events)
     assert job.pass_once(now=NOW) == 1
@@ -89,6 +89,7 @@ def test_a_flagged_message_nobody_raised_becomes_one_escalation(
     # An answer to the date-of-birth check is never copied into an escalation.
     assert escalation.transcript[1]["text"] == "[date of birth, not shown]"
     assert "1948" not in json.dumps(escalation.transcript)
+    assert escalation.message == "mum has collapsed, born [date]"
     assert len(list(seeded.scalars(select(OutboxMessage)))) == 1
 
 

@@ -22,6 +22,9 @@ def upgrade() -> None:
             sa.Column("identity_failures", sa.Integer(), nullable=False, server_default="0")
         )
         batch_op.add_column(
+            sa.Column("identity_last_failed_at", sa.DateTime(timezone=True), nullable=True)
+        )
+        batch_op.add_column(
             sa.Column("identity_locked_at", sa.DateTime(timezone=True), nullable=True)
         )
     with op.batch_alter_table("carer_consents", schema=None) as batch_op:
@@ -35,4 +38,5 @@ def downgrade() -> None:
         batch_op.drop_column("identity_confirmed_at")
     with op.batch_alter_table("carers", schema=None) as batch_op:
         batch_op.drop_column("identity_locked_at")
+        batch_op.drop_column("identity_last_failed_at")
         batch_op.drop_column("identity_failures")

@@ -140,6 +140,9 @@ class Carer(Base):
     # The carer's date-of-birth check by text (services/identity.py): wrong answers in a row and
     # the lock; a success is recorded on the consent for the patient they named.
     identity_failures: Mapped[int] = mapped_column(Integer, default=0)
+    # Failures count within a day of each other, and a success does not wipe them: knowing one
+    # person's birthday must not buy unlimited guesses at another's.
+    identity_last_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     identity_locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 

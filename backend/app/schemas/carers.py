@@ -13,7 +13,7 @@ class CarerIdentityPublic(BaseModel):
 
 
 class CarerCheckResult(BaseModel):
-    result: Literal["confirmed", "mismatch", "locked", "unknown", "no_consent"]
+    result: Literal["confirmed", "mismatch", "locked", "unknown", "no_consent", "ambiguous"]
     attempts_left: int
     # Only once confirmed: the patient the carer named, to address them by first name.
     patient_id: int | None = None

@@ -71,7 +71,10 @@ def authorise(session: Session, requester: Requester, *, patient_id: int, scope:
                 session, "patient", str(acting_for.id), patient_id, scope, "not_permitted"
             )
         patient = session.get(Patient, patient_id)
-        if patient is not None and not identity.is_confirmed(patient):
+        if patient is not None and (
+            not identity.is_confirmed(patient)
+            or carers.phone_locked_as_carer(session, patient.phone)
+        ):
             # The backend holds the line too: no detail by text before the date-of-birth check.
             return _refuse(
                 session, "patient", str(acting_for.id), patient_id, scope, "identity_unconfirmed"
@@ -81,7 +84,11 @@ def authorise(session: Session, requester: Requester, *, patient_id: int, scope:
     if consent is None:
         return _refuse(session, "carer", str(acting_for.id), patient_id, scope, "consent_required")
     carer = session.get(Carer, acting_for.id)
-    if carer is None or not carers.consent_confirmed(carer, consent):
+    if (
+        carer is None
+        or not carers.consent_confirmed(carer, consent)
+        or (carer.phone is not None and carers.phone_locked_as_patient(session, carer.phone))
+    ):
         # As for patients: nothing by text until the carer has named the patient by their date
         # of birth (services/carers.py), and nothing while the carer's check is locked.
         return _refuse(

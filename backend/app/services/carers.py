@@ -23,6 +23,7 @@ from backend.app.models.base import utcnow
 from backend.app.services import audit
 
 CARER_SCOPE = "appointments.read"  # what naming a patient by text is for
+FAILURE_WINDOW = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,30 @@ class CarerIdentity:
 
 @dataclass(frozen=True)
 class CarerCheck:
-    result: str  # confirmed | mismatch | locked | unknown | no_consent
+    result: str  # confirmed | mismatch | locked | unknown | no_consent | ambiguous
     attempts_left: int
     patient_id: int | None = None
     patient_given_name: str | None = None
+
+
+def phone_locked_as_patient(session: Session, phone: str) -> bool:
+    return (
+        session.scalar(
+            select(Patient.id).where(
+                Patient.phone == phone, Patient.identity_locked_at.is_not(None)
+            )
+        )
+        is not None
+    )
+
+
+def phone_locked_as_carer(session: Session, phone: str) -> bool:
+    return (
+        session.scalar(
+            select(Carer.id).where(Carer.phone == phone, Carer.identity_locked_at.is_not(None))
+        )
+        is not None
+    )
 
 
 def _lock_task_source(carer_id: int) -> str:
@@ -82,7 +103,8 @@ def find_by_phone(session: Session, *, actor_id: str, phone: str) -> CarerIdenti
         id=carer.id,
         given_name=carer.given_name,
         caring_for=caring_for,
-        identity_locked=carer.identity_locked_at is not None,
+        identity_locked=carer.identity_locked_at is not None
+        or phone_locked_as_patient(session, phone),
     )
 
 
@@ -110,25 +132,32 @@ def confirm(session: Session, *, actor_id: str, phone: str, date_of_birth: date)
     }
     matching = [c for c in consents if patients[c.patient_id].date_of_birth == date_of_birth]
     patient: Patient | None = None
-    if carer.identity_locked_at is not None:
-        result = "locked"
+    if carer.identity_locked_at is not None or phone_locked_as_patient(session, phone):
+        result = "locked"  # one phone, one lock: a patient's lock holds for their carer role
     elif not consents:
         # Nothing to choose from: not an attempt, and nothing is said about anyone.
         result = "no_consent"
     elif len(matching) == 1:
         consent = matching[0]
         consent.identity_confirmed_at = now
-        carer.identity_failures = 0
         patient = patients[consent.patient_id]
         result = "confirmed"
+    elif len(matching) > 1:
+        # Two people they help share a birthday (twins): not a wrong answer; a person sorts it
+        # out by phone.
+        result = "ambiguous"
     else:
-        # No match (or, rarely, two people with one birthday: a person sorts that out by phone).
+        last = carer.identity_last_failed_at
+        if last is None or now - last > FAILURE_WINDOW:
+            carer.identity_failures = 0
         carer.identity_failures = (carer.identity_failures or 0) + 1
+        carer.identity_last_failed_at = now
         result = "mismatch"
         if carer.identity_failures >= settings.identity_max_attempts:
             carer.identity_locked_at = now
             result = "locked"
             for consent in consents:
+                consent.identity_confirmed_at = None  # after an unlock, checked afresh
                 session.add(
                     CallbackTask(
                         patient_id=consent.patient_id,
@@ -170,6 +199,7 @@ def unlock(session: Session, *, staff_id: str, carer_id: int) -> Carer:
         raise NotFound("carer_not_found")
     carer.identity_locked_at = None
     carer.identity_failures = 0
+    carer.identity_last_failed_at = None
     for task in session.scalars(
         select(CallbackTask).where(
             CallbackTask.reason == "identity_locked",

@@ -37,8 +37,10 @@ def confirm(session: Session, *, actor_id: str, phone: str, date_of_birth: date)
         )
         session.commit()
         return "unknown", 0
-    if patient.identity_locked_at is not None:
-        result = "locked"
+    from backend.app.services.carers import phone_locked_as_carer  # carers imports nothing here
+
+    if patient.identity_locked_at is not None or phone_locked_as_carer(session, phone):
+        result = "locked"  # one phone, one lock: a carer's lock holds for their own record too
     elif patient.date_of_birth == date_of_birth:
         patient.identity_confirmed_at = utcnow()
         patient.identity_failures = 0

@@ -18,6 +18,7 @@ from backend.app.schemas.patients import (
     SmsPreference,
     SmsPreferenceRecorded,
 )
+from backend.app.services import carers as carers_service
 from backend.app.services import identity as identity_service
 from backend.app.services import patients as service
 from backend.app.services.access import READ, Requester, authorise
@@ -56,7 +57,9 @@ def lookup_by_phone(
     )
     identity = PatientIdentity.model_validate(patient)
     identity.identity_confirmed = identity_service.is_confirmed(patient)
-    identity.identity_locked = patient.identity_locked_at is not None
+    identity.identity_locked = patient.identity_locked_at is not None or (
+        carers_service.phone_locked_as_carer(session, body.phone)
+    )
     return identity
 
 
