@@ -7,15 +7,18 @@ texting me") is recorded the same way and answered in plain words. The assistant
 anyone to text a keyword. The backend's outbox then sends nothing to an opted-out patient
 (reminders, invitations); a person who texts in still gets an answer to what they asked."""
 
+import asyncio
 import logging
 import re
+import time
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.clients.backend import BackendClient, BackendError
+from actions import safety
+from actions.outbox import Pending
 
 logger = logging.getLogger(__name__)
 
@@ -30,17 +33,25 @@ def _bare(text: str | None) -> str:
 async def record_sms_preference(
     dispatcher: CollectingDispatcher, tracker: Tracker, *, opted_out: bool
 ) -> None:
-    """Record the latest message's opt-out (or back in), answering only free text."""
+    """Record the latest message's opt-out (or back in), answering only free text. The choice is
+    written to the action server's durable outbox first (actions/outbox.py, with escalations) and
+    then sent to the backend, retried until it has it: an opt-out is never lost because the
+    backend was down when it came."""
+    text = tracker.latest_message.get("text")
     keywords = STOP_KEYWORDS if opted_out else START_KEYWORDS
-    keyword = _bare(tracker.latest_message.get("text")) in keywords
-    try:
-        await BackendClient().set_sms_preference(
-            tracker.sender_id, opted_out=opted_out, source="keyword" if keyword else "free_text"
-        )
-    except BackendError:
-        logger.exception("backend unreachable while recording an SMS preference")
-        dispatcher.utter_message(response="utter_sms_preference_not_saved")
-        return
+    keyword = _bare(text) in keywords
+    payload = {
+        "kind": "sms_preference",
+        "phone": tracker.sender_id,
+        "opted_out": opted_out,
+        "source": "keyword" if keyword else "free_text",
+    }
+    message_id = tracker.latest_message.get("message_id") or f"{time.time():.6f}"
+    key = f"sms-preference:{tracker.sender_id}:{message_id}"
+    box = safety.outbox()
+    if await asyncio.to_thread(box.put, key, payload):
+        if not await box.deliver(Pending(key, payload, 0), safety.deliver_to_backend):
+            logger.warning("SMS preference kept in the outbox until the backend has it")
     if not keyword:  # Twilio answers its own keywords
         dispatcher.utter_message(response="utter_opted_out" if opted_out else "utter_opted_in")
 

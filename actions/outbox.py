@@ -1,4 +1,5 @@
-"""The action server's durable outbox for escalations. A safety concern is written here (a SQLite
+"""The action server's durable outbox for escalations (and opt-outs from texts, actions/opt_out.py,
+which must not be lost either). A safety concern is written here (a SQLite
 file, committed) before anything else is tried, then delivered to the backend; if the backend is
 down it stays here and is retried with backoff until the backend has it. Delivery is idempotent on
 the backend (keyed by the inbound message id), so a retry after a lost answer cannot duplicate.
@@ -121,14 +122,14 @@ class EscalationOutbox:
         try:
             await send(item.payload)
         except Rejected as exc:
-            logger.error("escalation %s rejected by the backend: %s", item.key, exc)
+            logger.error("outbox item %s rejected by the backend: %s", item.key, exc)
             await asyncio.to_thread(self._mark, item.key, "rejected", str(exc)[:500])
             return False
         except Exception as exc:  # noqa: BLE001 - anything else is retried
             wait = min(5.0 * 2**item.attempts, self.max_backoff_seconds)
             log = logger.error if item.attempts >= 3 else logger.warning
             log(
-                "escalation %s not delivered (attempt %s): %s; retrying in %.0f s",
+                "outbox item %s not delivered (attempt %s): %s; retrying in %.0f s",
                 item.key,
                 item.attempts + 1,
                 exc,

@@ -160,13 +160,23 @@ class ActionRaiseSafetyConcern(Action):
         return [SlotSet("safety_concern_open", True)]
 
 
+async def deliver_to_backend(payload: dict[str, Any]) -> None:
+    """One outbox item to the backend: an escalation, or an opt-out (actions/opt_out.py)."""
+    client = BackendClient()
+    if payload.get("kind") == "sms_preference":
+        await client.set_sms_preference(
+            str(payload["phone"]), opted_out=bool(payload["opted_out"]), source=payload["source"]
+        )
+    else:
+        await client.raise_escalation(payload)
+
+
 async def retry_forever(interval: float | None = None) -> None:
     """Deliver what is waiting, every few seconds, for as long as the action server runs."""
     settings = get_settings()
-    client = BackendClient()
     while True:
         try:
-            await outbox().deliver_due(client.raise_escalation)
+            await outbox().deliver_due(deliver_to_backend)
         except Exception:  # noqa: BLE001 - never let the loop die
             logger.exception("escalation retry pass failed")
         await asyncio.sleep(interval or settings.escalation_retry_seconds)

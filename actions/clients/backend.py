@@ -297,6 +297,10 @@ class BackendClient:
             json={"phone": phone, "opted_out": opted_out, "source": source},
         )
         if response.status_code != 200:
+            from actions.outbox import Rejected
+
+            if 400 <= response.status_code < 500 and response.status_code not in (401, 408, 429):
+                raise Rejected(f"sms preference: HTTP {response.status_code}")
             raise BackendError(f"sms preference: HTTP {response.status_code}")
         return bool(response.json().get("recorded"))
 

@@ -11,6 +11,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.opt_out import ActionOptIn, ActionOptOut
+from actions.outbox import EscalationOutbox
 from actions.reschedule import ActionRescheduleFinish, ValidateRescheduleForm
 from actions.settings import get_settings
 
@@ -58,13 +59,31 @@ async def test_opt_in_by_free_text() -> None:
 
 
 @respx.mock
-async def test_backend_down_says_it_was_not_saved() -> None:
-    respx.post(f"{BACKEND}/api/v1/patients/sms-preference").mock(
+async def test_backend_down_the_opt_out_is_kept_and_delivered_later(
+    _own_outbox: EscalationOutbox,
+) -> None:
+    """Nothing lost: the opt-out is in the durable outbox before the backend is tried, the
+    answer goes at once, and the retry pass delivers it when the backend is back."""
+    from actions.safety import deliver_to_backend
+
+    route = respx.post(f"{BACKEND}/api/v1/patients/sms-preference").mock(
         side_effect=httpx.ConnectError("down")
     )
     dispatcher = CollectingDispatcher()
     await ActionOptOut().run(dispatcher, tracker("stop texting me", "opt_out"), {})
-    assert dispatcher.messages[0]["response"] == "utter_sms_preference_not_saved"
+    assert [m["response"] for m in dispatcher.messages] == ["utter_opted_out"]
+    assert route.called and _own_outbox.counts() == {"pending": 1}
+
+    route.side_effect = None
+    route.return_value = httpx.Response(200, json={"recorded": True})
+    [item] = _own_outbox.due(now=float("inf"))
+    assert await _own_outbox.deliver(item, deliver_to_backend)
+    assert json.loads(route.calls.last.request.content) == {
+        "phone": "+447700900001",
+        "opted_out": True,
+        "source": "free_text",
+    }
+    assert _own_outbox.counts() == {"delivered": 1}
 
 
 @respx.mock
