@@ -1,6 +1,7 @@
 """Appointments: answered from the backend, in words that fit a text message."""
 
 import logging
+import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,6 +34,58 @@ def describe(appointment: Appointment, timezone: str) -> dict[str, str]:
         "with_whom": appointment.with_whom,
         "kind": appointment.appointment_type,
     }
+
+
+_MONTH_NAMES = {
+    month: names
+    for month, names in enumerate(
+        [
+            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
+            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
+            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+}  # fmt: skip
+_DAY_NAMES = {
+    0: ("monday", "mon"), 1: ("tuesday", "tues", "tue"), 2: ("wednesday", "wed", "weds"),
+    3: ("thursday", "thurs", "thur", "thu"), 4: ("friday", "fri"), 5: ("saturday", "sat"),
+    6: ("sunday", "sun"),
+}  # fmt: skip
+
+
+def named_appointment(text: str, upcoming: list[Appointment], timezone: str) -> Appointment | None:
+    """The one upcoming appointment the message names by month, weekday, day of the month
+    ("the 11th") or kind ("the blood test"), if it names exactly one; else None."""
+    words = re.sub(r"[^a-z0-9 ]+", " ", text.lower())
+    tokens = set(words.split())
+    months = {m for m, names in _MONTH_NAMES.items() if tokens & set(names)} - (
+        {5} if "may" in tokens and not re.search(r"\b(in|of|on) may\b", words) else set()
+    )  # "may I cancel" is not May
+    days = {d for d, names in _DAY_NAMES.items() if tokens & set(names)}
+    dates = {int(d) for d in re.findall(r"\b([1-9]|[12]\d|3[01])(?:st|nd|rd|th)\b", words)}
+    kinds = {a.appointment_type.lower() for a in upcoming if a.appointment_type.lower() in words}
+    if not (months or days or dates or kinds):
+        return None
+    matching = []
+    for appointment in upcoming:
+        local = appointment.starts_at.astimezone(ZoneInfo(timezone))
+        if (
+            (not months or local.month in months)
+            and (not days or local.weekday() in days)
+            and (not dates or local.day in dates)
+            and (not kinds or appointment.appointment_type.lower() in kinds)
+        ):
+            matching.append(appointment)
+    return matching[0] if len(matching) == 1 else None
+
+
+def in_hand(appointment: Appointment) -> str:
+    """The appointment a form is about, for a digression ("actually when is it again?"):
+    'diabetes review on Monday 7 December at 3:15pm'."""
+    words = describe(appointment, get_settings().timezone)
+    return f"{words['kind']} on {words['day']} at {words['time']}"
 
 
 async def known_patient(
@@ -94,7 +147,13 @@ async def next_for_patient(
     reminded = tracker.get_slot("reminder_appointment_id")
     try:
         if reminded is None:
-            appointment = await client.next_appointment(patient_id)
+            # "cancel the one in January", "move the blood test": the one the message names,
+            # when it names exactly one; otherwise the next (the form then says which it is).
+            upcoming = await client.upcoming_appointments(patient_id, limit=10)
+            named = named_appointment(
+                tracker.latest_message.get("text") or "", upcoming, get_settings().timezone
+            )
+            appointment = named or (upcoming[0] if upcoming else None)
         else:
             # A reply to a reminder is about the reminded appointment, which may not be the next.
             upcoming = await client.upcoming_appointments(patient_id, limit=10)

@@ -15,13 +15,14 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.appointments import describe, next_for_patient
+from actions.appointments import describe, in_hand, next_for_patient
 from actions.clients.backend import BackendError, ChangeRefused
 from actions.opt_out import record_sms_preference
 from actions.reschedule import (
-    _NO,
-    _YES,
+    _intent,
     _words,
+    is_no,
+    is_yes,
     leaving,
     offer_callback,
     opting_out,
@@ -60,6 +61,7 @@ class ActionCancelStart(Action):
         if patient_id is None or appointment is None:
             return [*events, SlotSet("cancel_stopped", "start_failed")]
         events.append(SlotSet("reminder_appointment_id", None))  # the form names it from here
+        events.append(SlotSet("appointment_in_hand", in_hand(appointment)))
         try:
             blocked = await client.change_blocked(appointment.id, patient_id)
         except BackendError:
@@ -75,6 +77,22 @@ class ActionCancelStart(Action):
         return events
 
 
+class ActionAskCancelConfirm(Action):
+    """ "Reply 1 to cancel it, or 2 to keep it"; asked again as one short line, not two."""
+
+    def name(self) -> str:
+        return "action_ask_cancel_confirm"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        again = tracker.get_slot("requested_slot") == "cancel_confirm"
+        dispatcher.utter_message(
+            response="utter_cancel_confirm_unclear" if again else "utter_ask_cancel_confirm"
+        )
+        return []
+
+
 class ActionAskCancelCallbackAnswer(Action):
     """The call-back offer when text cannot cancel it (same wording as for rescheduling)."""
 
@@ -84,9 +102,12 @@ class ActionAskCancelCallbackAnswer(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        offer_callback(
-            dispatcher, tracker.get_slot("cancel_blocked") or "appointment_not_changeable"
-        )
+        if tracker.get_slot("requested_slot") == "callback_answer":
+            dispatcher.utter_message(response="utter_callback_unclear")  # asked before: briefly
+        else:
+            offer_callback(
+                dispatcher, tracker.get_slot("cancel_blocked") or "appointment_not_changeable"
+            )
         return []
 
 
@@ -115,15 +136,17 @@ class ValidateCancelForm(FormValidationAction):
         domain: DomainDict,
     ) -> dict[str, object]:
         text = _words(str(slot_value))
-        if leaving(text, tracker, dispatcher) or _NO.match(text) or text.startswith("keep"):
+        if _intent(tracker) == "ask_next_appointment":
+            dispatcher.utter_message(response="utter_reschedule_digression_when")
+            return {"cancel_confirm": None}
+        if leaving(text, tracker, dispatcher) or is_no(text) or text.startswith("keep"):
             return {
                 "cancel_confirm": None,
                 "cancel_stopped": "opt_out" if opting_out(tracker) else "kept",
             }
-        if _YES.match(text):
+        if is_yes(text):
             return {"cancel_confirm": "yes"}
-        dispatcher.utter_message(response="utter_cancel_confirm_unclear")
-        return {"cancel_confirm": None}
+        return {"cancel_confirm": None}  # asked again: "Reply 1 to cancel it, or 2 to keep it"
 
     async def validate_cancel_reason(
         self,

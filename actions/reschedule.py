@@ -23,7 +23,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.appointments import describe, next_for_patient, spoken_time
+from actions.appointments import describe, in_hand, next_for_patient, spoken_time
 from actions.clients.backend import BackendError, ChangeRefused, Slot
 from actions.opt_out import record_sms_preference
 from actions.session import client_for
@@ -67,6 +67,24 @@ _NO = re.compile(
     r"^(2|no|nope|nah|n|another|another time|another one|different time|a different time|"
     r"other|something else)( please| thanks)?$"
 )
+# A longer reply counts when it starts with a plain yes (or no) and says nothing against it:
+# "yes cancel it, I'm away that week" is a yes; "yes but not that one" is not. A no only ever
+# keeps things as they are, so "no, not that one" is a no.
+_YES_START = re.compile(r"^(1|yes|yeah|yep|yup|ok|okay|sure|y|confirm|please do|go ahead)\b")
+_NO_START = re.compile(r"^(2|no|nope|nah|n)\b")
+_DOUBT = re.compile(r"\b(not|no|dont|don't|but|wait|which|wrong|other|another|instead|what)\b")
+
+
+def is_yes(text: str) -> bool:
+    return bool(_YES.match(text)) or (
+        bool(_YES_START.match(text)) and not _DOUBT.search(text) and "?" not in text
+    )
+
+
+def is_no(text: str) -> bool:
+    return bool(_NO.match(text)) or bool(_NO_START.match(text))
+
+
 _LEAVING_INTENTS = ("request_human", "goodbye", "opt_out")
 _WEEKDAYS = {
     "monday": ("monday", "mon"),
@@ -147,6 +165,7 @@ class ActionRescheduleStart(Action):
         # A reminder being answered is answered by starting (kept while the identity check runs).
         events.append(SlotSet("reminder_appointment_id", None))
         events.append(SlotSet("reschedule_appointment_id", appointment.id))
+        events.append(SlotSet("appointment_in_hand", in_hand(appointment)))
         try:
             slots = await client.alternatives(appointment.id, patient_id)
         except ChangeRefused as refused:
@@ -214,7 +233,10 @@ class ActionAskCallbackAnswer(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        offer_callback(dispatcher, tracker.get_slot("reschedule_blocked") or "no_slots")
+        if tracker.get_slot("requested_slot") == "callback_answer":
+            dispatcher.utter_message(response="utter_callback_unclear")  # asked before: briefly
+        else:
+            offer_callback(dispatcher, tracker.get_slot("reschedule_blocked") or "no_slots")
         return []
 
 
@@ -247,12 +269,15 @@ def read_callback_answer(
 ) -> dict[str, Any]:
     """The reply to the call-back offer: "yes", "no", or asked again."""
     text = _words(str(value))
-    if leaving(text, tracker, dispatcher) or _NO.match(text):
+    if _intent(tracker) == "ask_next_appointment":
+        # A digression: answer it; the offer is then asked again, briefly.
+        dispatcher.utter_message(response="utter_reschedule_digression_when")
+        return {"callback_answer": None}
+    if leaving(text, tracker, dispatcher) or is_no(text):
         return {"callback_answer": "no"}
-    if _YES.match(text):
+    if is_yes(text):
         return {"callback_answer": "yes"}
-    dispatcher.utter_message(response="utter_callback_unclear")
-    return {"callback_answer": None}
+    return {"callback_answer": None}  # asked again, briefly (the ask actions)
 
 
 def _chosen(tracker: Tracker) -> dict[str, Any] | None:
@@ -341,17 +366,19 @@ class ValidateRescheduleForm(FormValidationAction):
                 "reschedule_confirm": None,
                 "reschedule_stopped": "opt_out" if opting_out(tracker) else "said_no",
             }
-        if _YES.match(text):
+        if _intent(tracker) == "ask_next_appointment":
+            dispatcher.utter_message(response="utter_reschedule_digression_when")
+            return {"reschedule_confirm": None}
+        if is_yes(text):
             return {"reschedule_confirm": "yes"}
-        if _NO.match(text):
+        if is_no(text):
             # Choose again from the same times.
             return {
                 "reschedule_confirm": None,
                 "reschedule_choice": None,
                 "reschedule_slot_id": None,
             }
-        dispatcher.utter_message(response="utter_reschedule_confirm_unclear")
-        return {"reschedule_confirm": None}
+        return {"reschedule_confirm": None}  # asked again: the choice and "Reply 1 to book it"
 
     async def validate_callback_answer(
         self,

@@ -252,3 +252,34 @@ async def test_details_give_the_address_directions_and_what_to_bring() -> None:
         "utter_appointment_bring",
     ]
     assert dispatcher.messages[0]["address"].endswith("LS2 7AB")
+
+
+def test_the_appointment_a_message_names() -> None:
+    """Found in the phone-simulator trial: "cancel the one in January" offered the next one."""
+    from datetime import datetime
+
+    from actions.appointments import named_appointment
+    from actions.clients.backend import Appointment
+
+    def at(i: int, iso: str, kind: str) -> Appointment:
+        when = datetime.fromisoformat(iso)
+        return Appointment(i, when, when, "Riverside", "Dr A", kind, "booked")
+
+    upcoming = [
+        at(1, "2026-12-01T10:00:00+00:00", "medication review"),
+        at(2, "2026-12-11T10:00:00+00:00", "care plan review"),
+        at(3, "2027-01-08T10:00:00+00:00", "blood test"),
+    ]
+    cases = {
+        "can I cancel the one in January?": 3,
+        "can we cancel the one on the 11th instead": 2,
+        "move the blood test please": 3,
+        "cancel the care plan review on friday": 2,
+        "cancel the tuesday one": 1,
+        "may I cancel my appointment": None,  # not May
+        "cancel my appointment": None,
+        "cancel the december one": None,  # two in December: the form says which it means
+    }
+    for text, expected in cases.items():
+        found = named_appointment(text, upcoming, "Europe/London")
+        assert (found.id if found else None) == expected, text

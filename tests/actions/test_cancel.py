@@ -8,6 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.cancel import (
+    ActionAskCancelConfirm,
     ActionCancelFinish,
     ActionCancelStart,
     ActionConfirmAttendance,
@@ -32,11 +33,11 @@ UPCOMING = {
 }
 
 
-def tracker(**slots: object) -> Tracker:
+def tracker(intent: str = "inform", **slots: object) -> Tracker:
     return Tracker(
         sender_id="+447700900001",
         slots={"patient_id": 1, "identity_status": "known", "identity_confirmed": True, **slots},
-        latest_message={"text": "", "intent": {"name": "inform"}},
+        latest_message={"text": "", "intent": {"name": intent}},
         events=[],
         paused=False,
         followup_action=None,
@@ -72,7 +73,26 @@ async def test_the_confirmation_and_reason() -> None:
     assert kept["cancel_stopped"] == "kept"
     unclear = await form.validate_cancel_confirm("what", d, tracker(), {})
     assert unclear == {"cancel_confirm": None}
-    assert d.messages[-1]["response"] == "utter_cancel_confirm_unclear"
+    assert d.messages == [], "asked again by the ask action, as one line"
+    # Found in the phone-simulator trial: a natural yes or no, and a question mid-form.
+    yes = await form.validate_cancel_confirm("yes cancel it, I'm away that week", d, tracker(), {})
+    assert yes == {"cancel_confirm": "yes"}
+    no = await form.validate_cancel_confirm("no not that one, the january one", d, tracker(), {})
+    assert no["cancel_stopped"] == "kept"
+    doubt = await form.validate_cancel_confirm("yes but not that one", d, tracker(), {})
+    assert doubt == {"cancel_confirm": None}
+    digression = await form.validate_cancel_confirm(
+        "actually when is it again", d, tracker(intent="ask_next_appointment"), {}
+    )
+    assert digression == {"cancel_confirm": None}
+    assert d.messages[-1]["response"] == "utter_reschedule_digression_when"
+    first, again = CollectingDispatcher(), CollectingDispatcher()
+    await ActionAskCancelConfirm().run(first, tracker(requested_slot=None), {})
+    await ActionAskCancelConfirm().run(again, tracker(requested_slot="cancel_confirm"), {})
+    assert [m["response"] for m in first.messages + again.messages] == [
+        "utter_ask_cancel_confirm",
+        "utter_cancel_confirm_unclear",
+    ]
     assert await form.validate_cancel_reason("0", d, tracker(), {}) == {"cancel_reason": "-"}
     given = await form.validate_cancel_reason("Feeling better now", d, tracker(), {})
     assert given == {"cancel_reason": "Feeling better now"}
