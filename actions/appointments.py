@@ -150,8 +150,14 @@ async def next_for_patient(
             # "cancel the one in January", "move the blood test": the one the message names,
             # when it names exactly one; otherwise the next (the form then says which it is).
             upcoming = await client.upcoming_appointments(patient_id, limit=10)
-            named = named_appointment(
-                tracker.latest_message.get("text") or "", upcoming, get_settings().timezone
+            latest = tracker.latest_message
+            dob = (latest.get("intent") or {}).get("name") == "give_date_of_birth"
+            named = (
+                None
+                if dob
+                else named_appointment(  # "3rd of May 1950" names no appointment
+                    latest.get("text") or "", upcoming, get_settings().timezone
+                )
             )
             appointment = named or (upcoming[0] if upcoming else None)
         else:

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -214,12 +214,25 @@ async def _answer_pending(
         "details": ActionTellAppointmentDetails,
         "confirm": ActionConfirmAttendance,
     }
-    if request in answers:
+    from actions.cancel import ActionCancelStart
+    from actions.reschedule import ActionRescheduleStart
+
+    # A change is a conversation of its own: its start is run here and its form follows at once
+    # (as the rules in data/rules/appointments.yml do when it is asked for directly).
+    changes: dict[str, tuple[Any, str]] = {
+        "reschedule": (ActionRescheduleStart, "reschedule_form"),
+        "cancel": (ActionCancelStart, "cancel_form"),
+    }
+    if request in answers or request in changes:
         dispatcher.utter_message(
             response="utter_carer_identity_confirmed" if carer else "utter_identity_confirmed"
         )
+    if request in answers:
         return list(await answers[request]().run(dispatcher, tracker, domain))
-    # A change (reschedule, cancel) is a conversation of its own: they start it again.
+    if request in changes:
+        start, form = changes[request]
+        events = list(await start().run(dispatcher, tracker, domain))
+        return [*events, FollowupAction(form)]
     dispatcher.utter_message(
         response="utter_carer_identity_confirmed_send_again"
         if carer

@@ -100,7 +100,7 @@ class ActionSessionStart(Action):
         if tracker.get_slot("safety_concern_open"):
             # A concern stays open across sessions until staff close it.
             events.append(SlotSet("safety_concern_open", True))
-        if identity.status == "unknown":
-            dispatcher.utter_message(response="utter_unknown_number")
+        # An unknown number is told so by whatever it asks for (actions/appointments.py); saying it
+        # here as well sent the same text twice in reply to a first message.
         events.append(ActionExecuted("action_listen"))
         return events

@@ -283,3 +283,16 @@ def test_the_appointment_a_message_names() -> None:
     for text, expected in cases.items():
         found = named_appointment(text, upcoming, "Europe/London")
         assert (found.id if found else None) == expected, text
+
+
+@respx.mock
+async def test_session_start_says_nothing_to_an_unknown_number() -> None:
+    """Found in the phone-simulator trial: the first text from an unknown number was answered
+    "doesn't recognise your phone number" twice (here, and by what it asked for)."""
+    respx.post(f"{BACKEND}/api/v1/patients/lookup").mock(return_value=httpx.Response(404))
+    respx.post(f"{BACKEND}/api/v1/carers/lookup").mock(return_value=httpx.Response(404))
+    dispatcher = CollectingDispatcher()
+    events = await ActionSessionStart().run(dispatcher, tracker(), {})
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["identity_status"] == "unknown"
+    assert dispatcher.messages == []

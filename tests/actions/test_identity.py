@@ -158,3 +158,49 @@ async def test_a_date_nobody_asked_for_is_not_an_answer() -> None:
             dispatcher, tracker("my bloods were on 12/03/2026", identity_confirmed=True), {}
         )
     assert not check.called, "no attempt counted against them"
+
+
+@respx.mock
+async def test_a_change_carries_on_after_the_check_instead_of_being_asked_again() -> None:
+    """Found in the phone-simulator trial: "Please send your request again" after a change."""
+    respx.post(f"{BACKEND}/api/v1/patients/confirm-identity").mock(
+        return_value=httpx.Response(200, json={"result": "confirmed", "attempts_left": 3})
+    )
+    row = {
+        "id": 7,
+        "starts_at": "2026-12-09T10:30:00+00:00",
+        "ends_at": "2026-12-09T10:50:00+00:00",
+        "location": "Riverside",
+        "with_whom": "Dr A",
+        "appointment_type": "review",
+        "status": "booked",
+    }
+    respx.get(f"{BACKEND}/api/v1/patients/1/appointments").mock(
+        return_value=httpx.Response(200, json={"data": [row], "count": 1})
+    )
+    slots_route = respx.get(f"{BACKEND}/api/v1/appointments/7/alternatives").mock(
+        return_value=httpx.Response(
+            200,
+            json={
+                "data": [
+                    {
+                        "id": 11,
+                        "starts_at": "2026-12-10T10:30:00+00:00",
+                        "with_whom": "Dr A",
+                        "location": "Riverside",
+                    }
+                ],
+                "count": 1,
+            },
+        )
+    )
+    dispatcher = CollectingDispatcher()
+    events = await ActionConfirmIdentity().run(
+        dispatcher, tracker("3rd of May 1950", pending_request="reschedule"), {}
+    )
+    assert slots_route.called
+    assert [m["response"] for m in dispatcher.messages] == [
+        "utter_identity_confirmed",
+        "utter_reschedule_current",
+    ]
+    assert events[-1] == {"event": "followup", "name": "reschedule_form", "timestamp": None}

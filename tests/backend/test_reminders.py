@@ -74,7 +74,16 @@ def test_quiet_hours_and_opted_out_patients(seeded: Session) -> None:
 def test_reminder_wording_fits_sms_and_asks_for_no_keyword(seeded: Session) -> None:
     appointment = _appointment(seeded, "+447700900007", timedelta(days=1))
     text = reminder_text(appointment, "Europe/London")
-    assert len(text) <= 306
+    assert "Reply 1 to confirm" in text
+    appointment.status = "confirmed"
+    confirmed = reminder_text(appointment, "Europe/London")
+    assert "is confirmed" in confirmed and "Reply 1" not in confirmed
+    # One SMS segment even for the longest day and time ("Wednesday 30 September at 10:45am").
+    from backend.app.services.reminders import REMINDER, REMINDER_CONFIRMED
+
+    for wording in (REMINDER, REMINDER_CONFIRMED):
+        longest = wording.format(day="Wednesday 30 September", time="10:45am")
+        assert len(longest) <= 160, len(longest)
     for keyword in ("STOP", "CANCEL", "END", "QUIT", "UNSUBSCRIBE", "START", "HELP"):
         assert f"text {keyword.lower()}" not in text.lower()
         assert f"reply {keyword.lower()}" not in text.lower()

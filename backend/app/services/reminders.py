@@ -24,9 +24,13 @@ logger = logging.getLogger(__name__)
 # Only the day and time: a phone alone is not trusted with details (the date-of-birth check
 # guards those), and a lost or passed-on phone should learn as little as possible.
 REMINDER = (
-    "Reminder: you have an appointment with your care team on {day} at {time}. Reply 1 to "
-    "confirm you'll come or 2 to change it. Text 'when is my appointment' for details. If you "
-    "feel unwell, call 111."
+    "Reminder: your care team appointment is on {day} at {time}. Reply 1 to confirm you'll "
+    "come or 2 to change it. If you feel unwell, call 111."
+)
+# Already confirmed (by text or by staff): no "Reply 1 to confirm" for it.
+REMINDER_CONFIRMED = (
+    "Reminder: your care team appointment on {day} at {time} is confirmed. Reply 2 if you need "
+    "to change it. If you feel unwell, call 111."
 )
 
 
@@ -51,7 +55,8 @@ def reminder_text(appointment: Appointment, timezone: str) -> str:
     local = appointment.starts_at.astimezone(ZoneInfo(timezone))
     hour = local.strftime("%I").lstrip("0")
     time = f"{hour}:{local:%M}{local:%p}".lower() if local.minute else f"{hour}{local:%p}".lower()
-    return REMINDER.format(day=f"{local:%A} {local.day} {local:%B}", time=time)
+    wording = REMINDER_CONFIRMED if appointment.status == "confirmed" else REMINDER
+    return wording.format(day=f"{local:%A} {local.day} {local:%B}", time=time)
 
 
 def queue_due(session: Session, settings: Settings, now: datetime | None = None) -> int:
