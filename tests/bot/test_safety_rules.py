@@ -398,3 +398,44 @@ def test_third_review_calm_stays_calm(text: str) -> None:
 )
 def test_held_out_o_round(text: str, severity: str) -> None:
     assert load_rules().detect(text)["severity"] == severity
+
+
+# Held-out P, retired after it was measured: its misses and false alarms, and readings a
+# careless version of each new rule would have cleared.
+@pytest.mark.parametrize(
+    ("text", "severity"),
+    [
+        ("wish the good lord would take me im no use to anybody now", "urgent"),
+        ("dad keeps saying he's had enough and asking me to take him to Switzerland", "urgent"),
+        ("I'm going in for my operation on Thursday and there is nobody to have him", "urgent"),
+        ("knackered and puffed just getting up the stairs now, never used to be", "urgent"),
+        ("went arse over tit off the trailer this morning, wrist's up like a balloon", "urgent"),
+        ("bitten by summat, leg's swelling and red, creeping up past me knee", "urgent"),
+        ("GTN used 3 times this week, normally once a month", "urgent"),
+        ("I'm bipolar and I can feel myself going up, no sleep for 2 nights", "urgent"),
+        ("he was knocked out tonight and is confused", "urgent"),
+        ("he took all his tablets an hour ago and wont wake up", "emergency"),
+        ("i am frightened he will die, he has collapsed and isnt breathing", "emergency"),
+        ("family history of heart disease and I have crushing chest pain now", "emergency"),
+        ("fine for 20 years and now crushing chest pain", "emergency"),
+        (
+            "the question regarding chest pain, yes I have crushing chest pain right now",
+            "emergency",
+        ),
+        ("Last seizure was 2019 but hes fitting now and wont stop", "emergency"),
+        ("she took all her tablets fine and then took the whole box", "emergency"),
+        ("dad died of a heart attack at 60 and now I have crushing chest pain", "emergency"),
+        ("dad died of a heart attack at 60 and mum has collapsed and isnt breathing", "emergency"),
+        ("grandad died of a stroke in 1990 and dad's face has dropped", "emergency"),
+        ("fine for 20 years and his face has dropped", "emergency"),
+        ("family history of stroke and his face is drooping", "emergency"),
+        ("Dear Sir, I note the question regarding falls. I have had no falls this year.", "none"),
+        ("he took all his tablets fine today, no missed doses", "none"),
+        ("for the family history bit, his dad died of a heart attack at 60", "none"),
+        ("knocked out cold boxing at 19, fine for 20 year since", "none"),
+        ("my Libre sensor fell off in the shower, can I get an extra one", "none"),
+        ("Last seizure was 2019 and the DVLA gave me my licence back", "none"),
+    ],
+)
+def test_held_out_p_round(text: str, severity: str) -> None:
+    assert load_rules().detect(text)["severity"] == severity
