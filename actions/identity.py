@@ -234,8 +234,8 @@ async def _answer_pending(
         events = list(await start().run(dispatcher, tracker, domain))
         return [*events, FollowupAction(form)]
     dispatcher.utter_message(
-        response="utter_carer_identity_confirmed_send_again"
+        response="utter_carer_identity_confirmed_what_next"
         if carer
-        else "utter_identity_confirmed_send_again"
+        else "utter_identity_confirmed_what_next"
     )
     return []
