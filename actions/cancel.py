@@ -9,6 +9,7 @@ Patients are never asked to text CANCEL or STOP: those are carrier keywords.
 Confirming attendance needs no form: it changes nothing anyone arranged."""
 
 import logging
+import re
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -21,6 +22,7 @@ from actions.opt_out import record_sms_preference
 from actions.reschedule import (
     _intent,
     _words,
+    asked_just_before,
     is_no,
     is_yes,
     leaving,
@@ -41,6 +43,11 @@ FORM_SLOTS = (
     "cancel_confirm",
     "cancel_reason",
     "callback_answer",
+)
+_REASON_AFTER_YES = re.compile(
+    r"^\s*(1|yes|yeah|yep|yup|ok|okay|sure|y|please do|go ahead)\b[\s,.!]*"
+    r"((please )?cancel (it|that|the appointment|her appointment|his appointment)( please)?)?",
+    re.IGNORECASE,
 )
 _SKIP = ("0", "skip", "no", "none", "nope", "n a", "na", "no reason", "rather not", "pass")
 
@@ -86,7 +93,7 @@ class ActionAskCancelConfirm(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        again = tracker.get_slot("requested_slot") == "cancel_confirm"
+        again = asked_just_before(tracker, self.name())
         dispatcher.utter_message(
             response="utter_cancel_confirm_unclear" if again else "utter_ask_cancel_confirm"
         )
@@ -102,7 +109,7 @@ class ActionAskCancelCallbackAnswer(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if tracker.get_slot("requested_slot") == "callback_answer":
+        if asked_just_before(tracker, self.name()):
             dispatcher.utter_message(response="utter_callback_unclear")  # asked before: briefly
         else:
             offer_callback(
@@ -145,6 +152,10 @@ class ValidateCancelForm(FormValidationAction):
                 "cancel_stopped": "opt_out" if opting_out(tracker) else "kept",
             }
         if is_yes(text):
+            # "yes cancel it, she's away that week": the reason is given already.
+            reason = _REASON_AFTER_YES.sub("", str(slot_value)).strip(" ,.;:-!")
+            if len(reason.split()) >= 3:
+                return {"cancel_confirm": "yes", "cancel_reason": reason[:300]}
             return {"cancel_confirm": "yes"}
         return {"cancel_confirm": None}  # asked again: "Reply 1 to cancel it, or 2 to keep it"
 

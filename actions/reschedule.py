@@ -178,7 +178,9 @@ class ActionRescheduleStart(Action):
             return [*events, SlotSet("reschedule_blocked", "no_slots")]
         when = describe(appointment, get_settings().timezone)
         dispatcher.utter_message(
-            response="utter_reschedule_current", current=f"{when['day']} at {when['time']}"
+            response="utter_reschedule_current",
+            current=f"{when['day']} at {when['time']}",
+            kind=when["kind"],
         )
         return [
             *events,
@@ -233,11 +235,23 @@ class ActionAskCallbackAnswer(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if tracker.get_slot("requested_slot") == "callback_answer":
+        if asked_just_before(tracker, self.name()):
             dispatcher.utter_message(response="utter_callback_unclear")  # asked before: briefly
         else:
             offer_callback(dispatcher, tracker.get_slot("reschedule_blocked") or "no_slots")
         return []
+
+
+def asked_just_before(tracker: Tracker, action_name: str) -> bool:
+    """Whether the question this ask action puts was the last thing asked before the latest
+    message (so it is being asked again). `requested_slot` cannot tell: the form sets it before
+    the first asking too."""
+    events = list(tracker.events)
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
+    for event in reversed(events[:last_user]):
+        if event.get("event") == "action" and event.get("name") != "action_listen":
+            return event.get("name") == action_name
+    return False
 
 
 def _intent(tracker: Tracker) -> str | None:

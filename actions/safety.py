@@ -101,6 +101,18 @@ def transcript(tracker: Tracker, limit: int = TRANSCRIPT_LINES) -> list[dict[str
     return lines[-limit:]
 
 
+def _subject(tracker: Tracker, status: str | None) -> int | None:
+    """Whom the concern is about, when that is certain: the patient texting; a carer's one
+    person. A carer who helps several may be writing about any of them ("mum has fallen" just
+    after asking about dad): the backend then gives it to the duty clinician, with the
+    transcript, rather than to the wrong person's clinician."""
+    if status == "known":
+        return tracker.get_slot("patient_id")
+    if status == "carer" and (tracker.get_slot("carer_caring_for") or 0) <= 1:
+        return tracker.get_slot("patient_id")
+    return None
+
+
 def escalation_payload(tracker: Tracker) -> dict[str, Any] | None:
     """What the backend needs, from the message that raised the concern. None if the message
     carries no concern (the action was reached some other way)."""
@@ -121,9 +133,7 @@ def escalation_payload(tracker: Tracker) -> dict[str, Any] | None:
         "source_message_id": event.get("message_id") or f"{tracker.sender_id}:{at}",
         "conversation_id": tracker.sender_id,
         "channel": channel if channel in ("sms", "webchat") else "rest",
-        # A carer's concern is about the person they have named (after the date-of-birth check);
-        # before that the backend works it out from the carer's phone.
-        "patient_id": tracker.get_slot("patient_id") if status in ("known", "carer") else None,
+        "patient_id": _subject(tracker, status),
         "sender_phone": tracker.sender_id if channel == "sms" else None,
         "sender_role": {"known": "patient", "carer": "carer", "unknown": "unknown"}.get(
             status or ""

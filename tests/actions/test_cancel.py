@@ -76,7 +76,9 @@ async def test_the_confirmation_and_reason() -> None:
     assert d.messages == [], "asked again by the ask action, as one line"
     # Found in the phone-simulator trial: a natural yes or no, and a question mid-form.
     yes = await form.validate_cancel_confirm("yes cancel it, I'm away that week", d, tracker(), {})
-    assert yes == {"cancel_confirm": "yes"}
+    assert yes == {"cancel_confirm": "yes", "cancel_reason": "I'm away that week"}
+    plain = await form.validate_cancel_confirm("yes please cancel it", d, tracker(), {})
+    assert plain == {"cancel_confirm": "yes"}
     no = await form.validate_cancel_confirm("no not that one, the january one", d, tracker(), {})
     assert no["cancel_stopped"] == "kept"
     doubt = await form.validate_cancel_confirm("yes but not that one", d, tracker(), {})
@@ -86,9 +88,26 @@ async def test_the_confirmation_and_reason() -> None:
     )
     assert digression == {"cancel_confirm": None}
     assert d.messages[-1]["response"] == "utter_reschedule_digression_when"
+    # Asked again only when it was the last question: the form sets requested_slot before the
+    # first asking as well (found in the second phone-simulator trial).
     first, again = CollectingDispatcher(), CollectingDispatcher()
-    await ActionAskCancelConfirm().run(first, tracker(requested_slot=None), {})
-    await ActionAskCancelConfirm().run(again, tracker(requested_slot="cancel_confirm"), {})
+    started = tracker(requested_slot="cancel_confirm")
+    started.events = [
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "cancel my appointment"},
+        {"event": "action", "name": "action_cancel_start"},
+        {"event": "action", "name": "cancel_form"},
+    ]
+    await ActionAskCancelConfirm().run(first, started, {})
+    asked = tracker(requested_slot="cancel_confirm")
+    asked.events = [
+        {"event": "action", "name": "action_ask_cancel_confirm"},
+        {"event": "bot", "text": "Reply 1 to cancel it, or 2 to keep it."},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "what"},
+        {"event": "action", "name": "cancel_form"},
+    ]
+    await ActionAskCancelConfirm().run(again, asked, {})
     assert [m["response"] for m in first.messages + again.messages] == [
         "utter_ask_cancel_confirm",
         "utter_cancel_confirm_unclear",

@@ -89,6 +89,7 @@ async def test_start_offers_slots_for_the_next_appointment() -> None:
     assert route.calls.last.request.url.params["as_id"] == "1"
     assert route.calls.last.request.url.params["as_kind"] == "patient"
     assert dispatcher.messages[0]["response"] == "utter_reschedule_current"
+    assert dispatcher.messages[0]["kind"], "says which appointment it is, not only when"
 
 
 @respx.mock

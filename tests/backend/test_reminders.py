@@ -227,3 +227,8 @@ def test_the_latest_reminder_endpoint_is_for_the_action_server_only(
         else:
             assert answer.status_code == 409
             assert answer.json() == {"detail": "several_recent_reminders"}
+    # One of the two already confirmed: a bare number answers the other.
+    reminded[0].status = "confirmed"
+    seeded.commit()
+    answer = client.post("/api/v1/reminders/latest", json=body, headers=service_headers())
+    assert answer.status_code == 200 and answer.json()["appointment_id"] == reminded[1].id

@@ -27,15 +27,21 @@ def latest_reminder(
     session: SessionDep, caller: ServiceCaller, body: PatientLookup
 ) -> RecentReminder:
     """The appointment reminded to this phone within `REMINDER_REPLY_HOURS`, still booked and
-    ahead; 404 when there is none, 409 `several_recent_reminders` when a number could mean more
-    than one. POST, so the number stays out of URLs."""
+    ahead (of several, the one not yet confirmed); 404 when there is none, 409
+    `several_recent_reminders` when a number could mean more than one. POST, so the number
+    stays out of URLs."""
     found, sent_at = service.latest_sent(
         session, actor_id=caller.actor_id, phone=body.phone, settings=get_settings()
     )
     if not found or sent_at is None:
         raise NotFound("no_recent_reminder")
     if len(found) > 1:
-        raise Conflict("several_recent_reminders")
+        # Only one still waiting for a reply ("Reply 1 to confirm"; the others already
+        # confirmed): that is the one a bare number answers.
+        waiting = [a for a in found if a.status == "booked"]
+        if len(waiting) != 1:
+            raise Conflict("several_recent_reminders")
+        found = waiting
     return RecentReminder(
         appointment_id=found[0].id,
         patient_id=found[0].patient_id,
