@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     quiet_hours_start: int = 20
     quiet_hours_end: int = 8
     public_base_url: str = "http://127.0.0.1:8000"
+    # The activation questionnaire (issue 5): a licensed PAM-13 file supplied by the deploying
+    # organisation, or the project's demonstration instrument; level cut-points on its 0-100 score.
+    pam_instrument_path: Path = REPO_ROOT / "data" / "instruments" / "pam_demo.yml"
+    pam_level_cutpoints: str = "47.0,55.1,67.0"
 
     # Outbound SMS (clinician alerts). The demo points at the SMS sandbox; unset TWILIO_API_BASE
     # to talk to Twilio itself.
