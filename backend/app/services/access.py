@@ -17,7 +17,12 @@ from backend.app.services import audit, carers, identity
 
 READ = "appointments.read"
 CHANGE = "appointments.change"
-STAFF_MAY = {READ: ("coordinator", "clinician", "admin"), CHANGE: ("coordinator", "clinician")}
+ANSWER = "assessments.answer"  # take a questionnaire for the patient (a carer needs this scope)
+STAFF_MAY = {
+    READ: ("coordinator", "clinician", "admin"),
+    CHANGE: ("coordinator", "clinician"),
+    ANSWER: ("coordinator", "clinician"),
+}
 
 
 @dataclass(frozen=True)

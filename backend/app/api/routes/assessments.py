@@ -1,0 +1,89 @@
+"""Questionnaires (services/assessments.py): listed per patient (the contract:
+`GET /api/v1/patients/{id}/assessments`), started or resumed, answered item by item and scored
+by the action server acting for a patient or consenting carer; requested by a coordinator."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, status
+
+from backend.app.api.deps import Caller, ServiceCaller, SessionDep, StaffCaller, StaffOrService
+from backend.app.errors import Forbidden
+from backend.app.schemas.appointments import ActingFor
+from backend.app.schemas.assessments import (
+    AssessmentAnswer,
+    AssessmentComplete,
+    AssessmentPublic,
+    AssessmentRequest,
+    AssessmentsPublic,
+    AssessmentStart,
+)
+from backend.app.services import assessments as service
+from backend.app.services.access import Requester
+
+router = APIRouter(tags=["assessments"])
+
+
+def _requester(caller: Caller, acting_for: ActingFor | None) -> Requester:
+    return Requester(caller.actor_type, caller.actor_id, caller.role, acting_for)
+
+
+@router.get("/patients/{patient_id}/assessments", response_model=AssessmentsPublic)
+def list_assessments(
+    session: SessionDep,
+    caller: StaffOrService,
+    patient_id: int,
+    as_kind: Annotated[Literal["patient", "carer"] | None, Query()] = None,
+    as_id: Annotated[int | None, Query(ge=1)] = None,
+    channel: Annotated[Literal["sms", "webchat"], Query()] = "sms",
+) -> AssessmentsPublic:
+    """Newest first, each with `instrument`, `completed_at`, `score`, `level`."""
+    acting_for = ActingFor(kind=as_kind, id=as_id, channel=channel) if as_kind and as_id else None
+    rows = service.list_for_patient(session, _requester(caller, acting_for), patient_id)
+    return AssessmentsPublic(
+        data=[AssessmentPublic.model_validate(a) for a in rows], count=len(rows)
+    )
+
+
+@router.post("/patients/{patient_id}/assessments", response_model=AssessmentPublic)
+def start_assessment(
+    session: SessionDep, caller: ServiceCaller, patient_id: int, body: AssessmentStart
+) -> AssessmentPublic:
+    """Start one, or resume the unfinished one where it was left."""
+    assessment = service.start_or_resume(
+        session, _requester(caller, body.acting_for), patient_id, body.instrument
+    )
+    return AssessmentPublic.model_validate(assessment)
+
+
+@router.post(
+    "/patients/{patient_id}/assessments/request",
+    response_model=AssessmentPublic,
+    status_code=status.HTTP_201_CREATED,
+)
+def request_assessment(
+    session: SessionDep, caller: StaffCaller, patient_id: int, body: AssessmentRequest
+) -> AssessmentPublic:
+    """A coordinator or clinician asks the patient to take one; the invitation goes by SMS."""
+    if caller.role not in ("coordinator", "clinician"):
+        raise Forbidden("role_not_allowed")
+    assessment = service.request(session, _requester(caller, None), patient_id, body.instrument)
+    return AssessmentPublic.model_validate(assessment)
+
+
+@router.post("/assessments/{assessment_id}/answers", response_model=AssessmentPublic)
+def answer_item(
+    session: SessionDep, caller: ServiceCaller, assessment_id: int, body: AssessmentAnswer
+) -> AssessmentPublic:
+    assessment = service.answer(
+        session, _requester(caller, body.acting_for), assessment_id, body.item_id, body.value
+    )
+    return AssessmentPublic.model_validate(assessment)
+
+
+@router.post("/assessments/{assessment_id}/complete", response_model=AssessmentPublic)
+def complete_assessment(
+    session: SessionDep, caller: ServiceCaller, assessment_id: int, body: AssessmentComplete
+) -> AssessmentPublic:
+    """Score it; 409 `not_enough_answers` when the instrument's minimum is not met."""
+    assessment = service.complete(session, _requester(caller, body.acting_for), assessment_id)
+    return AssessmentPublic.model_validate(assessment)
