@@ -128,6 +128,10 @@ def test_nobody_else_may_answer_or_read(client: TestClient, seeded: Session) -> 
         "detail": "identity_unconfirmed"
     }
     assert client.get(f"/api/v1/patients/{patient.id}/assessments").status_code == 401
+    manager = client.get(
+        f"/api/v1/patients/{patient.id}/assessments", headers=login(client, "admin@example.org")
+    )
+    assert manager.status_code == 403, "scores are for clinical staff"
 
 
 def test_a_coordinator_requests_one_and_the_invitation_goes_by_text(

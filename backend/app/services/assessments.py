@@ -16,7 +16,7 @@ from backend.app.errors import Conflict, InvalidInput, NotFound
 from backend.app.models import Assessment, Patient
 from backend.app.models.base import utcnow
 from backend.app.services import audit
-from backend.app.services.access import ANSWER, READ, Requester, authorise
+from backend.app.services.access import ANSWER, Requester, authorise
 from backend.app.services.instruments import (
     NOT_APPLICABLE,
     Instrument,
@@ -55,8 +55,10 @@ def _get(session: Session, assessment_id: int) -> Assessment:
 
 
 def list_for_patient(session: Session, requester: Requester, patient_id: int) -> list[Assessment]:
-    # Access first (refusals audited), so a refused caller cannot learn which ids exist.
-    actor = authorise(session, requester, patient_id=patient_id, scope=READ)
+    # Access first (refusals audited), so a refused caller cannot learn which ids exist. The
+    # questionnaire scope, not the appointments one: scores are for clinical staff, the patient
+    # and a carer the patient agreed may answer them (not, say, a practice manager).
+    actor = authorise(session, requester, patient_id=patient_id, scope=ANSWER)
     if session.get(Patient, patient_id) is None:
         raise NotFound("patient_not_found")
     rows = list(
