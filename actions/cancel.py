@@ -93,7 +93,9 @@ class ActionAskCancelConfirm(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        again = asked_just_before(tracker, self.name())
+        again = asked_just_before(
+            tracker, domain, ("utter_ask_cancel_confirm", "utter_cancel_confirm_unclear")
+        )
         dispatcher.utter_message(
             response="utter_cancel_confirm_unclear" if again else "utter_ask_cancel_confirm"
         )
@@ -109,7 +111,9 @@ class ActionAskCancelCallbackAnswer(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if asked_just_before(tracker, self.name()):
+        if asked_just_before(
+            tracker, domain, ("utter_ask_callback_answer", "utter_callback_unclear")
+        ):
             dispatcher.utter_message(response="utter_callback_unclear")  # asked before: briefly
         else:
             offer_callback(

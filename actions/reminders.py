@@ -60,6 +60,10 @@ class ActionReadReminderReply(Action):
         if reminded == "several":
             dispatcher.utter_message(response="utter_reminder_reply_ambiguous")
             return unclear
+        if answer is None and not re.search(r"\d", tracker.latest_message.get("text") or ""):
+            # Words, not a number ("thanks, see you tuesday"): not a reminder reply at all.
+            dispatcher.utter_message(response="utter_default")
+            return unclear
         if (
             answer is None
             or not isinstance(reminded, tuple)

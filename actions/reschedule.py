@@ -235,23 +235,43 @@ class ActionAskCallbackAnswer(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if asked_just_before(tracker, self.name()):
+        if asked_just_before(
+            tracker, domain, ("utter_ask_callback_answer", "utter_callback_unclear")
+        ):
             dispatcher.utter_message(response="utter_callback_unclear")  # asked before: briefly
         else:
             offer_callback(dispatcher, tracker.get_slot("reschedule_blocked") or "no_slots")
         return []
 
 
-def asked_just_before(tracker: Tracker, action_name: str) -> bool:
-    """Whether the question this ask action puts was the last thing asked before the latest
-    message (so it is being asked again). `requested_slot` cannot tell: the form sets it before
-    the first asking too."""
+def asked_just_before(tracker: Tracker, domain: DomainDict, responses: tuple[str, ...]) -> bool:
+    """Whether one of these responses was the last thing the assistant said before the latest
+    message (so the question is being asked again). Neither `requested_slot` nor the last action
+    can tell: the form sets the slot before the first asking too, and runs its ask action inside
+    itself."""
+    said = {
+        variant.get("text")
+        for name in responses
+        for variant in (domain.get("responses") or {}).get(name, [])
+    }
     events = list(tracker.events)
     last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
     for event in reversed(events[:last_user]):
-        if event.get("event") == "action" and event.get("name") != "action_listen":
-            return event.get("name") == action_name
+        if event.get("event") == "bot":
+            text = event.get("text")
+            return text in said or any(
+                _same_response(text, template) for template in said if template
+            )
     return False
+
+
+def _same_response(text: str | None, template: str) -> bool:
+    """A rendered response against its template ("{patient_first_name}'s ..." filled in)."""
+    if not text:
+        return False
+    pattern = re.escape(template)
+    pattern = re.sub(r"\\\{[a-z_]+\\\}", ".+?", pattern)
+    return re.fullmatch(pattern, text, re.DOTALL) is not None
 
 
 def _intent(tracker: Tracker) -> str | None:

@@ -186,3 +186,12 @@ async def test_confirming_acts_on_the_reminded_appointment_not_just_the_next() -
     assert {"reminder_appointment_id": None}.items() <= {
         e["name"]: e["value"] for e in events if e["event"] == "slot"
     }.items()
+
+
+async def test_words_are_not_read_as_a_reminder_reply() -> None:
+    """Found in the third phone-simulator trial: "thanks, see you tuesday" (classified as a choice
+    because of the weekday) got "not sure what that number is for"."""
+    dispatcher = CollectingDispatcher()
+    events = await ActionReadReminderReply().run(dispatcher, tracker("thanks, see you tuesday"), {})
+    assert [m["response"] for m in dispatcher.messages] == ["utter_default"]
+    assert {e["name"]: e["value"] for e in events}["reminder_reply"] == "unclear"

@@ -351,6 +351,7 @@ def test_a_carer_who_has_not_named_the_patient_reaches_the_duty_clinician(
     assert body["patient_id"] is None
     assert body["sender_role"] == "carer"
     assert body["assigned_to_id"] == _staff(seeded, "clinician3@example.org").id
+    assert body["assignment_reason"] == "duty_clinician_carer", "a known carer, not unknown"
 
 
 def test_a_carer_of_one_person_reaches_that_persons_clinician(

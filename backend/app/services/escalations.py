@@ -42,7 +42,9 @@ def duty_clinician(session: Session) -> Staff | None:
     )
 
 
-def _assignee(session: Session, patient: Patient | None, severity: str) -> tuple[Staff | None, str]:
+def _assignee(
+    session: Session, patient: Patient | None, severity: str, sender_role: str = "patient"
+) -> tuple[Staff | None, str]:
     """Who owns a new escalation, and why. Emergencies and urgent concerns go to the named
     clinician; routine ones to the care coordinator; anything without an owner to the duty
     clinician."""
@@ -56,7 +58,11 @@ def _assignee(session: Session, patient: Patient | None, severity: str) -> tuple
             return owner, reason
     duty = duty_clinician(session)
     if duty is not None:
-        return duty, "duty_clinician" if patient else "duty_clinician_unknown_sender"
+        if patient is not None:
+            return duty, "duty_clinician"
+        # A known carer whose person is not certain is not an unknown sender.
+        why = "duty_clinician_carer" if sender_role == "carer" else "duty_clinician_unknown_sender"
+        return duty, why
     return None, "unassigned_no_duty_clinician"
 
 
@@ -128,7 +134,7 @@ def raise_escalation(
     if patient is None and sender_role == "patient":
         sender_role = "unknown"
 
-    owner, reason = _assignee(session, patient, data["severity"])
+    owner, reason = _assignee(session, patient, data["severity"], sender_role)
     escalation = Escalation(
         reference=_new_reference(),
         source_message_id=data["source_message_id"],
