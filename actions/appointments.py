@@ -11,7 +11,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.clients.backend import Appointment, BackendClient, BackendError
-from actions.identity import disclosure_allowed
+from actions.identity import MONTHS, disclosure_allowed
 from actions.session import client_for, identify
 from actions.settings import get_settings
 
@@ -36,23 +36,17 @@ def describe(appointment: Appointment, timezone: str) -> dict[str, str]:
     }
 
 
-_MONTH_NAMES = {
-    month: names
-    for month, names in enumerate(
-        [
-            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
-            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
-            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
-            ("december", "dec"),
-        ],
-        start=1,
-    )
-}  # fmt: skip
-_DAY_NAMES = {
-    0: ("monday", "mon"), 1: ("tuesday", "tues", "tue"), 2: ("wednesday", "wed", "weds"),
-    3: ("thursday", "thurs", "thur", "thu"), 4: ("friday", "fri"), 5: ("saturday", "sat"),
-    6: ("sunday", "sun"),
-}  # fmt: skip
+# Weekday names and short forms people text ("tues", "thurs"); months come from the
+# date-of-birth parser's table (actions/identity.py).
+WEEKDAYS = {
+    "monday": ("monday", "mon"),
+    "tuesday": ("tuesday", "tues", "tue"),
+    "wednesday": ("wednesday", "wed", "weds"),
+    "thursday": ("thursday", "thurs", "thur", "thu"),
+    "friday": ("friday", "fri"),
+    "saturday": ("saturday", "sat"),
+    "sunday": ("sunday", "sun"),
+}
 
 
 def named_appointment(text: str, upcoming: list[Appointment], timezone: str) -> Appointment | None:
@@ -60,10 +54,10 @@ def named_appointment(text: str, upcoming: list[Appointment], timezone: str) -> 
     ("the 11th") or kind ("the blood test"), if it names exactly one; else None."""
     words = re.sub(r"[^a-z0-9 ]+", " ", text.lower())
     tokens = set(words.split())
-    months = {m for m, names in _MONTH_NAMES.items() if tokens & set(names)} - (
+    months = {MONTHS[t] for t in tokens if t in MONTHS} - (
         {5} if "may" in tokens and not re.search(r"\b(in|of|on) may\b", words) else set()
     )  # "may I cancel" is not May
-    days = {d for d, names in _DAY_NAMES.items() if tokens & set(names)}
+    days = {day for day, names in WEEKDAYS.items() if tokens & set(names)}
     dates = {int(d) for d in re.findall(r"\b([1-9]|[12]\d|3[01])(?:st|nd|rd|th)\b", words)}
     kinds = {a.appointment_type.lower() for a in upcoming if a.appointment_type.lower() in words}
     if not (months or days or dates or kinds):
@@ -73,7 +67,7 @@ def named_appointment(text: str, upcoming: list[Appointment], timezone: str) -> 
         local = appointment.starts_at.astimezone(ZoneInfo(timezone))
         if (
             (not months or local.month in months)
-            and (not days or local.weekday() in days)
+            and (not days or f"{local:%A}".lower() in days)
             and (not dates or local.day in dates)
             and (not kinds or appointment.appointment_type.lower() in kinds)
         ):

@@ -23,7 +23,7 @@ from actions.clients.backend import BackendClient, BackendError
 
 logger = logging.getLogger(__name__)
 
-_MONTHS = {
+MONTHS = {
     name: number
     for number, names in enumerate(
         [
@@ -36,7 +36,7 @@ _MONTHS = {
     )
     for name in names
 }  # fmt: skip
-_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 
 
 def parse_date_of_birth(text: str, today: date | None = None) -> date | None:
@@ -53,9 +53,9 @@ def parse_date_of_birth(text: str, today: date | None = None) -> date | None:
     elif m := re.search(
         rf"\b(\d{{1,2}})\s*[-/ ]\s*({_MONTH})\.?\s*[-/ ]\s*(\d{{2}}|\d{{4}})\b", words
     ):
-        found = (int(m[3]), _MONTHS[m[2]], int(m[1]))
+        found = (int(m[3]), MONTHS[m[2]], int(m[1]))
     elif m := re.search(rf"\b({_MONTH})\.?\s+(\d{{1,2}})\s+(\d{{2}}|\d{{4}})\b", words):
-        found = (int(m[3]), _MONTHS[m[1]], int(m[2]))
+        found = (int(m[3]), MONTHS[m[1]], int(m[2]))
     if found is None:
         return None
     year, month, day = found

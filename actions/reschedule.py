@@ -23,7 +23,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.appointments import describe, in_hand, next_for_patient, spoken_time
+from actions.appointments import WEEKDAYS, describe, in_hand, next_for_patient, spoken_time
 from actions.clients.backend import BackendError, ChangeRefused, Slot
 from actions.opt_out import record_sms_preference
 from actions.session import client_for
@@ -86,15 +86,6 @@ def is_no(text: str) -> bool:
 
 
 _LEAVING_INTENTS = ("request_human", "goodbye", "opt_out")
-_WEEKDAYS = {
-    "monday": ("monday", "mon"),
-    "tuesday": ("tuesday", "tues", "tue"),
-    "wednesday": ("wednesday", "wed", "weds"),
-    "thursday": ("thursday", "thurs", "thur", "thu"),
-    "friday": ("friday", "fri"),
-    "saturday": ("saturday", "sat"),
-    "sunday": ("sunday", "sun"),
-}
 
 
 def _words(text: str | None) -> str:
@@ -129,7 +120,7 @@ def pick(text: str, offers: list[dict[str, Any]], timezone: str) -> int | None:
     first = tokens[0] if tokens else ""
     if first in _ORDINALS and (first != "one" or len(tokens) == 1):
         return _ORDINALS[first] if _ORDINALS[first] < len(offers) else None
-    days = [d for d, names in _WEEKDAYS.items() if any(n in tokens for n in names)]
+    days = [d for d, names in WEEKDAYS.items() if any(n in tokens for n in names)]
     if len(days) == 1:
         matching = [
             i

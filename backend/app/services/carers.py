@@ -66,7 +66,11 @@ def _lock_task_source(carer_id: int) -> str:
     return f"carer-identity-check:{carer_id}"
 
 
-def _current_consents(session: Session, carer_id: int, now: datetime) -> list[CarerConsent]:
+def current_consents(
+    session: Session, carer_id: int, now: datetime | None = None, scope: str | None = CARER_SCOPE
+) -> list[CarerConsent]:
+    """The carer's unrevoked, unexpired consents; with `scope`, only those that cover it."""
+    now = now or utcnow()
     consents = session.scalars(
         select(CarerConsent).where(
             CarerConsent.carer_id == carer_id,
@@ -74,7 +78,7 @@ def _current_consents(session: Session, carer_id: int, now: datetime) -> list[Ca
             or_(CarerConsent.expires_at.is_(None), CarerConsent.expires_at > now),
         )
     ).all()
-    return [c for c in consents if CARER_SCOPE in (c.scopes or [])]
+    return [c for c in consents if scope is None or scope in (c.scopes or [])]
 
 
 def consent_confirmed(carer: Carer, consent: CarerConsent, now: datetime | None = None) -> bool:
@@ -88,7 +92,7 @@ def consent_confirmed(carer: Carer, consent: CarerConsent, now: datetime | None 
 def find_by_phone(session: Session, *, actor_id: str, phone: str) -> CarerIdentity:
     """The carer registered with this phone. A miss is audited too (no number stored)."""
     carer = session.scalar(select(Carer).where(Carer.phone == phone))
-    caring_for = len(_current_consents(session, carer.id, utcnow())) if carer else 0
+    caring_for = len(current_consents(session, carer.id)) if carer else 0
     audit.record(
         session=session,
         actor_type="service",
@@ -123,7 +127,7 @@ def confirm(session: Session, *, actor_id: str, phone: str, date_of_birth: date)
         )
         session.commit()
         return CarerCheck("unknown", 0)
-    consents = _current_consents(session, carer.id, now)
+    consents = current_consents(session, carer.id, now)
     patients = {
         p.id: p
         for p in session.scalars(

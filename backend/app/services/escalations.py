@@ -6,16 +6,16 @@ import logging
 import secrets
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from backend.app.core.config import get_settings
 from backend.app.errors import Conflict, Forbidden, InvalidInput, NotFound
-from backend.app.models import Carer, CarerConsent, Escalation, EscalationNote, Patient, Staff
+from backend.app.models import Carer, Escalation, EscalationNote, Patient, Staff
 from backend.app.models.base import utcnow
 from backend.app.schemas.escalations import EscalationCreate
-from backend.app.services import audit, outbox
+from backend.app.services import audit, carers, outbox
 
 logger = logging.getLogger(__name__)
 
@@ -92,16 +92,7 @@ def _cared_for(session: Session, phone: str) -> list[int] | None:
     carer = session.scalar(select(Carer).where(Carer.phone == phone))
     if carer is None:
         return None
-    now = utcnow()
-    return list(
-        session.scalars(
-            select(CarerConsent.patient_id).where(
-                CarerConsent.carer_id == carer.id,
-                CarerConsent.revoked_at.is_(None),
-                or_(CarerConsent.expires_at.is_(None), CarerConsent.expires_at > now),
-            )
-        )
-    )
+    return [c.patient_id for c in carers.current_consents(session, carer.id, scope=None)]
 
 
 def raise_escalation(
