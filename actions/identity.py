@@ -215,6 +215,7 @@ async def _answer_pending(
         "confirm": ActionConfirmAttendance,
     }
     from actions.cancel import ActionCancelStart
+    from actions.questionnaire import ActionQuestionnaireStart
     from actions.reschedule import ActionRescheduleStart
 
     # A change is a conversation of its own: its start is run here and its form follows at once
@@ -222,6 +223,7 @@ async def _answer_pending(
     changes: dict[str, tuple[Any, str]] = {
         "reschedule": (ActionRescheduleStart, "reschedule_form"),
         "cancel": (ActionCancelStart, "cancel_form"),
+        "questionnaire": (ActionQuestionnaireStart, "questionnaire_form"),
     }
     if request in answers or request in changes:
         dispatcher.utter_message(

@@ -65,6 +65,29 @@ class Slot:
     location: str
 
 
+@dataclass(frozen=True)
+class Questionnaire:
+    """An instrument as the backend serves it (`GET /api/v1/instruments/{kind}`)."""
+
+    kind: str
+    name: str
+    min_answered: int
+    items: tuple[tuple[str, str, str], ...]  # (id, text, why), in order
+    scale: tuple[tuple[int, str], ...]  # (value, label)
+    not_applicable_reply: int | None
+    synonyms: dict[str, int | str]
+
+
+@dataclass(frozen=True)
+class Assessment:
+    id: int
+    status: str
+    answers: dict[str, int | str | None]
+    level: int | None = None
+    score: float | None = None
+    flagged: bool = False
+
+
 class ChangeRefused(BackendError):
     """The backend will not make this change by text: `reason` is its stable detail
     (`slot_taken`, `change_within_window`, `change_needs_transport`, ...)."""
@@ -376,3 +399,67 @@ class BackendClient:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise BackendError(f"latest reminder: unreadable answer ({exc})") from exc
+
+    async def questionnaire(self, kind: str) -> Questionnaire:
+        response = await self._request("GET", f"/api/v1/instruments/{kind}")
+        if response.status_code != 200:
+            raise BackendError(f"instrument: HTTP {response.status_code}")
+        try:
+            body = response.json()
+            return Questionnaire(
+                kind=str(body["instrument"]),
+                name=str(body["name"]),
+                min_answered=int(body["min_answered"]),
+                items=tuple((str(i["id"]), str(i["text"]), str(i["why"])) for i in body["items"]),
+                scale=tuple((int(p["value"]), str(p["label"])) for p in body["scale"]),
+                not_applicable_reply=body.get("not_applicable_reply"),
+                synonyms=dict(body["synonyms"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BackendError(f"instrument: unreadable answer ({exc})") from exc
+
+    @staticmethod
+    def _assessment(response: httpx.Response, what: str) -> Assessment:
+        if response.status_code != 200:
+            raise BackendClient._refusal(response, what)
+        try:
+            body = response.json()
+            return Assessment(
+                id=int(body["id"]),
+                status=str(body["status"]),
+                answers=dict(body["answers"] or {}),
+                level=body.get("level"),
+                score=body.get("score"),
+                flagged=bool(body.get("flagged")),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BackendError(f"{what}: unreadable answer ({exc})") from exc
+
+    async def start_assessment(self, patient_id: int, kind: str) -> Assessment:
+        """The patient's unfinished one of this kind, where they left it, or a new one."""
+        response = await self._request(
+            "POST",
+            f"/api/v1/patients/{patient_id}/assessments",
+            json={"instrument": kind, "acting_for": self._acting_for(patient_id)},
+        )
+        return self._assessment(response, "start assessment")
+
+    async def answer_item(
+        self, assessment_id: int, patient_id: int, item_id: str, value: int | str | None
+    ) -> Assessment:
+        """One item: a scale value, "not_applicable", or None (skipped)."""
+        response = await self._request(
+            "POST",
+            f"/api/v1/assessments/{assessment_id}/answers",
+            json={"item_id": item_id, "value": value, "acting_for": self._acting_for(patient_id)},
+        )
+        return self._assessment(response, "answer")
+
+    async def complete_assessment(self, assessment_id: int, patient_id: int) -> Assessment:
+        """Scored; ChangeRefused('not_enough_answers') when too many were skipped."""
+        response = await self._request(
+            "POST",
+            f"/api/v1/assessments/{assessment_id}/complete",
+            json={"acting_for": self._acting_for(patient_id)},
+        )
+        return self._assessment(response, "complete assessment")

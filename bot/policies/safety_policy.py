@@ -21,7 +21,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.shared.core.constants import ACTION_DEACTIVATE_LOOP_NAME, ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -32,8 +32,10 @@ REPLIES = {
     "safety_routine": "utter_safety_routine",
 }
 RAISE = "action_raise_safety_concern"
-# Said after a form was closed by a concern: nothing was changed; they can start again.
+# Said after a form was closed by a concern: nothing was changed; they can start again. A
+# questionnaire says its answers are kept and how to carry on.
 PAUSED = "utter_flow_closed_for_safety"
+PAUSED_BY_FORM = {"questionnaire_form": "utter_questionnaire_closed_for_safety"}
 # Above RulePolicy (6): safety wins over a form, a rule or a story.
 SAFETY_PRIORITY = 7
 
@@ -53,8 +55,10 @@ def next_safety_action(tracker: DialogueStateTracker) -> str | None:
         return reply
     if RAISE not in done:
         return RAISE
-    if ACTION_DEACTIVATE_LOOP_NAME in done and PAUSED not in done:
-        return PAUSED
+    if ACTION_DEACTIVATE_LOOP_NAME in done:
+        paused = PAUSED_BY_FORM.get(_last_form(tracker) or "", PAUSED)
+        if paused not in done:
+            return paused
     loop = tracker.active_loop_name
     if loop and loop not in done:
         if reply == REPLIES["safety_routine"]:
@@ -65,6 +69,14 @@ def next_safety_action(tracker: DialogueStateTracker) -> str | None:
         if ACTION_DEACTIVATE_LOOP_NAME not in done:
             return ACTION_DEACTIVATE_LOOP_NAME
     return ACTION_LISTEN_NAME
+
+
+def _last_form(tracker: DialogueStateTracker) -> str | None:
+    """The form most recently active (the one just closed)."""
+    for event in reversed(tracker.events):
+        if isinstance(event, ActiveLoop) and event.name:
+            return event.name
+    return None
 
 
 @DefaultV1Recipe.register(

@@ -179,3 +179,23 @@ def test_a_coordinator_requests_one_and_the_invitation_goes_by_text(
         ).status_code
         == 403
     )
+
+
+def test_the_action_server_reads_the_configured_instrument_to_ask_it(
+    client: TestClient, seeded: Session
+) -> None:
+    response = client.get("/api/v1/instruments/PAM", headers=service_headers())
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [i["id"] for i in body["items"]] == [i.id for i in PAM.items]
+    assert [p["value"] for p in body["scale"]] == [1, 2, 3, 4]
+    assert body["not_applicable_reply"] == 5 and body["min_answered"] == 10
+    assert body["synonyms"]["agree strongly"] == 4
+    assert body["synonyms"]["n/a"] == "not_applicable"
+    assert body["demonstration"] is True and body["review_by"]
+    sure = client.get("/api/v1/instruments/SURE", headers=service_headers()).json()
+    assert len(sure["items"]) == 4 and sure["conflict_at_or_below"] == 3
+
+    assert client.get("/api/v1/instruments/PAM").status_code == 401
+    unknown = client.get("/api/v1/instruments/PHQ9", headers=service_headers())
+    assert unknown.status_code == 422 and "Traceback" not in unknown.text

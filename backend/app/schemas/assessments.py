@@ -50,3 +50,32 @@ class AssessmentAnswer(BaseModel):
 
 class AssessmentComplete(BaseModel):
     acting_for: ActingFor | None = None
+
+
+class InstrumentItemPublic(BaseModel):
+    id: str
+    text: str
+    why: str
+
+
+class ScalePointPublic(BaseModel):
+    value: int
+    label: str
+
+
+class InstrumentPublic(BaseModel):
+    """What the action server needs to ask an instrument by text: its items, in order, the
+    scale with the number each answer is sent as, and the words that mean each answer."""
+
+    id: str
+    name: str
+    instrument: str
+    demonstration: bool
+    min_answered: int
+    items: list[InstrumentItemPublic]
+    scale: list[ScalePointPublic]
+    not_applicable_reply: int | None
+    synonyms: dict[str, int | str]
+    conflict_at_or_below: int | None
+    source: str
+    review_by: str

@@ -16,6 +16,10 @@ from backend.app.schemas.assessments import (
     AssessmentRequest,
     AssessmentsPublic,
     AssessmentStart,
+    InstrumentItemPublic,
+    InstrumentKind,
+    InstrumentPublic,
+    ScalePointPublic,
 )
 from backend.app.services import assessments as service
 from backend.app.services.access import Requester
@@ -25,6 +29,27 @@ router = APIRouter(tags=["assessments"])
 
 def _requester(caller: Caller, acting_for: ActingFor | None) -> Requester:
     return Requester(caller.actor_type, caller.actor_id, caller.role, acting_for)
+
+
+@router.get("/instruments/{kind}", response_model=InstrumentPublic)
+def get_instrument(caller: StaffOrService, kind: InstrumentKind) -> InstrumentPublic:
+    """The configured questionnaire (PAM: `PAM_INSTRUMENT_PATH`, a licensed file or the
+    demonstration one), for the action server to ask one item per text. No patient data."""
+    form = service.instrument(kind)
+    return InstrumentPublic(
+        id=form.id,
+        name=form.name,
+        instrument=form.kind,
+        demonstration=form.demonstration,
+        min_answered=form.min_answered,
+        items=[InstrumentItemPublic(id=i.id, text=i.text, why=i.why) for i in form.items],
+        scale=[ScalePointPublic(value=v, label=label) for v, label in form.scale.items()],
+        not_applicable_reply=form.not_applicable_reply,
+        synonyms=form.synonyms,
+        conflict_at_or_below=form.conflict_at_or_below,
+        source=form.source,
+        review_by=form.review_by,
+    )
 
 
 @router.get("/patients/{patient_id}/assessments", response_model=AssessmentsPublic)
