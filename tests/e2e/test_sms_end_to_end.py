@@ -85,6 +85,10 @@ class Stack:
             # Reminders would text demo patients in the middle of these conversations; their
             # own tests are in tests/backend/test_reminders.py.
             "REMINDERS_ENABLED": "false",
+            # A questionnaire invitation waits for the morning in quiet hours; none here, so the
+            # test does not depend on the time of day it runs.
+            "QUIET_HOURS_START": "0",
+            "QUIET_HOURS_END": "0",
             "ESCALATION_OUTBOX_PATH": str(tmp / "actions-outbox.db"),
             "ESCALATION_RETRY_SECONDS": "1",
             "ESCALATION_MAX_BACKOFF_SECONDS": "2",
@@ -563,3 +567,58 @@ def test_action_server_down_the_reply_still_goes_and_the_reconciler_raises_it(
         stack.start("actions")
     time.sleep(3)
     assert len(open_escalations_for(stack, patient["id"])) == 1
+
+
+def test_a_patient_completes_the_activation_questionnaire_by_sms(stack: Stack) -> None:
+    """Issue 5: a coordinator requests it, the invitation arrives, the patient replies 'ready',
+    passes the date-of-birth check and answers item by item (numbers, words, 'why', 'skip');
+    the scored assessment is then listed by GET /api/v1/patients/{id}/assessments."""
+    phone = "+447700900020"
+    patient = patient_by_phone(stack, phone)
+    headers = staff_headers(stack)
+    before = sent_count(stack, phone)
+    requested = httpx.post(
+        f"{stack.backend}/api/v1/patients/{patient['id']}/assessments/request",
+        json={"instrument": "PAM"},
+        headers=headers,
+    )
+    assert requested.status_code == 201, requested.text
+    assert "Reply 'ready'" in reply_containing(stack, phone, before, "Reply 'ready'")
+
+    before = sent_count(stack, phone)
+    send_sms(stack, phone, "ready")
+    assert "date of birth" in reply_containing(stack, phone, before, "date of birth")
+    before = sent_count(stack, phone)
+    send_sms(stack, phone, f"{datetime.fromisoformat(patient['date_of_birth']):%d/%m/%Y}")
+    first = reply_containing(stack, phone, before, "1 of 13: ")
+    assert "13 short statements" in first and "\n4 Agree strongly" in first, first
+
+    before = sent_count(stack, phone)
+    send_sms(stack, phone, "why are you asking?")
+    why = reply_containing(stack, phone, before, "1 of 13: ")
+    assert "Only your care team sees your answers" in why, why
+
+    replies = ["agree strongly", "3", "skip", "yes definitely", "2", "4", "3", "n/a", "3", "4",
+               "I agree", "3"]  # fmt: skip
+    for number, reply in enumerate(replies, start=2):
+        before = sent_count(stack, phone)
+        send_sms(stack, phone, reply)
+        if number <= 13:
+            asked = reply_containing(stack, phone, before, f"{number} of 13: ")
+            assert f"{number} of 13: " in asked, (reply, asked)
+    before = sent_count(stack, phone)
+    send_sms(stack, phone, "3")
+    done = reply_containing(stack, phone, before, "Your care team will see your answers")
+    assert "Thank you for answering" in done, done
+
+    listed = httpx.get(
+        f"{stack.backend}/api/v1/patients/{patient['id']}/assessments", headers=headers
+    )
+    assert listed.status_code == 200, listed.text
+    latest = listed.json()["data"][0]
+    assert latest["id"] == requested.json()["id"]  # the one requested, not a second one
+    assert latest["status"] == "completed" and latest["channel"] == "sms"
+    assert latest["score"] is not None and latest["level"] in (1, 2, 3, 4)
+    assert latest["answers"]["own_health"] == 4 and latest["answers"]["prevent_problems"] is None
+    assert latest["answers"]["understand_condition"] == "not_applicable"
+    assert sum(isinstance(v, int) for v in latest["answers"].values()) == 11
