@@ -159,6 +159,11 @@ def level_message(level: int | None) -> str:
     return str((replies.get("levels") or {}).get(level) or replies["default"])
 
 
+def _this_message(tracker: Tracker) -> str:
+    message = tracker.latest_message or {}
+    return f"started:{message.get('message_id') or message.get('text') or ''}"
+
+
 def _answered(tracker: Tracker) -> dict[str, Any]:
     return dict(tracker.get_slot("questionnaire_answered") or {})
 
@@ -197,6 +202,9 @@ class ActionQuestionnaireStart(Action):
             return failed
         index = next_item(questionnaire, assessment.answers, [])
         events += [
+            # The message that started it (e.g. the date of birth) is not an answer: the form
+            # may be handed it when it starts in the same turn.
+            SlotSet("questionnaire_note", _this_message(tracker)),
             SlotSet("questionnaire_assessment_id", assessment.id),
             SlotSet("questionnaire_answered", assessment.answers),
             SlotSet("questionnaire_skipped", []),
@@ -262,6 +270,8 @@ class ValidateQuestionnaireForm(FormValidationAction):
     ) -> dict[str, object]:
         if slot_value == "done":
             return {"questionnaire_answer": "done"}
+        if tracker.get_slot("questionnaire_note") == _this_message(tracker):
+            return {"questionnaire_answer": None}  # the message that started it
         client = client_for(tracker)
         answered, skipped = _answered(tracker), _skipped(tracker)
         try:

@@ -160,6 +160,19 @@ async def test_start_introduces_it_and_resume_says_where_they_were() -> None:
     assert d.messages[0]["number"] == 7
 
 
+async def test_the_message_that_started_it_is_not_taken_as_an_answer() -> None:
+    # "12/03/1950" answered the date-of-birth check and started the questionnaire in one turn.
+    q._cache["PAM"] = (float("inf"), _pam())
+    t = tracker("12/03/1950", questionnaire_note="started:12/03/1950", questionnaire_answered={})
+    d = CollectingDispatcher()
+    result = await q.ValidateQuestionnaireForm().validate_questionnaire_answer(
+        "12/03/1950", d, t, {}
+    )
+    assert result == {"questionnaire_answer": None} and not d.messages
+    await q.ActionAskQuestionnaireAnswer().run(d, t, {})
+    assert d.messages[0]["text"].startswith("1 of 13: ")
+
+
 async def test_a_carer_is_told_only_the_person_can_answer() -> None:
     d = CollectingDispatcher()
     events = await q.ActionQuestionnaireStart().run(
