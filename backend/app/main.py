@@ -7,7 +7,15 @@ from collections.abc import AsyncIterator, Callable
 
 from fastapi import APIRouter, FastAPI, status
 
-from backend.app.api.routes import appointments, assessments, auth, carers, escalations, patients
+from backend.app.api.routes import (
+    appointments,
+    assessments,
+    auth,
+    carers,
+    decision_aids,
+    escalations,
+    patients,
+)
 from backend.app.api.routes import reminders as reminder_routes
 from backend.app.core.config import Settings, get_settings
 from backend.app.core.db import get_sessionmaker
@@ -81,6 +89,7 @@ def create_app() -> FastAPI:
     api.include_router(appointments.router)
     api.include_router(carers.router)
     api.include_router(assessments.router)
+    api.include_router(decision_aids.router)
     api.include_router(reminder_routes.router)
     app.include_router(api)
 

@@ -1,6 +1,6 @@
 """SQLAlchemy models. Import from here so Alembic sees every table."""
 
-from backend.app.models.assessment import Assessment
+from backend.app.models.assessment import Assessment, DecisionAidSession
 from backend.app.models.audit import AuditEvent
 from backend.app.models.base import Base
 from backend.app.models.care import (
@@ -22,6 +22,7 @@ from backend.app.models.staff import Staff, StaffRole
 __all__ = [
     "Appointment",
     "Assessment",
+    "DecisionAidSession",
     "AuditEvent",
     "CallbackTask",
     "Base",

@@ -17,7 +17,9 @@ from backend.app.models.base import utcnow
 logger = logging.getLogger(__name__)
 
 # Messages to patients, which their opt-out stops (clinician alerts are not among them).
-PATIENT_MESSAGES = frozenset({"appointment_reminder", "assessment_invitation"})
+PATIENT_MESSAGES = frozenset(
+    {"appointment_reminder", "assessment_invitation", "decision_aid_invitation"}
+)
 
 # Sends one SMS; returns the provider's message id; raises on failure.
 SendSMS = Callable[[str, str], str]
