@@ -215,6 +215,7 @@ async def _answer_pending(
         "confirm": ActionConfirmAttendance,
     }
     from actions.cancel import ActionCancelStart
+    from actions.decision_aid import ActionDecisionAidStart
     from actions.questionnaire import ActionQuestionnaireStart
     from actions.reschedule import ActionRescheduleStart
 
@@ -224,6 +225,7 @@ async def _answer_pending(
         "reschedule": (ActionRescheduleStart, "reschedule_form"),
         "cancel": (ActionCancelStart, "cancel_form"),
         "questionnaire": (ActionQuestionnaireStart, "questionnaire_form"),
+        "decision_aid": (ActionDecisionAidStart, "decision_aid_form"),
     }
     if request in answers or request in changes:
         dispatcher.utter_message(

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import httpx
 
@@ -463,3 +464,62 @@ class BackendClient:
             json={"acting_for": self._acting_for(patient_id)},
         )
         return self._assessment(response, "complete assessment")
+
+    async def decision_aids(self) -> list[dict[str, Any]]:
+        response = await self._request("GET", "/api/v1/decision-aids")
+        if response.status_code != 200:
+            raise BackendError(f"decision aids: HTTP {response.status_code}")
+        try:
+            return [dict(row) for row in response.json()["data"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BackendError(f"decision aids: unreadable answer ({exc})") from exc
+
+    async def decision_aid(self, aid_id: str) -> dict[str, Any]:
+        """The whole aid (its content is data with sources and a review date)."""
+        response = await self._request("GET", f"/api/v1/decision-aids/{aid_id}")
+        if response.status_code != 200:
+            raise BackendError(f"decision aid: HTTP {response.status_code}")
+        try:
+            return dict(response.json())
+        except ValueError as exc:
+            raise BackendError(f"decision aid: unreadable answer ({exc})") from exc
+
+    @staticmethod
+    def _session(response: httpx.Response, what: str) -> dict[str, Any]:
+        if response.status_code != 200:
+            raise BackendClient._refusal(response, what)
+        try:
+            body = dict(response.json())
+            int(body["id"])
+            return body
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BackendError(f"{what}: unreadable answer ({exc})") from exc
+
+    async def start_decision_aid(self, patient_id: int, aid_id: str | None) -> dict[str, Any]:
+        """The unfinished session (of `aid_id`, or any), or a new one of `aid_id`;
+        ChangeRefused('choose_decision_aid') when none is named and none is waiting."""
+        response = await self._request(
+            "POST",
+            f"/api/v1/patients/{patient_id}/decision-aid-sessions",
+            json={"aid_id": aid_id, "acting_for": self._acting_for(patient_id)},
+        )
+        return self._session(response, "start decision aid")
+
+    async def save_decision_aid_progress(
+        self, session_id: int, patient_id: int, changes: dict[str, Any]
+    ) -> dict[str, Any]:
+        response = await self._request(
+            "POST",
+            f"/api/v1/decision-aid-sessions/{session_id}/progress",
+            json={**changes, "acting_for": self._acting_for(patient_id)},
+        )
+        return self._session(response, "decision aid progress")
+
+    async def complete_decision_aid(self, session_id: int, patient_id: int) -> dict[str, Any]:
+        """Scored and summarised: `summary`, `conflict_flagged`."""
+        response = await self._request(
+            "POST",
+            f"/api/v1/decision-aid-sessions/{session_id}/complete",
+            json={"acting_for": self._acting_for(patient_id)},
+        )
+        return self._session(response, "complete decision aid")

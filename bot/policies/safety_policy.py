@@ -35,7 +35,10 @@ RAISE = "action_raise_safety_concern"
 # Said after a form was closed by a concern: nothing was changed; they can start again. A
 # questionnaire says its answers are kept and how to carry on.
 PAUSED = "utter_flow_closed_for_safety"
-PAUSED_BY_FORM = {"questionnaire_form": "utter_questionnaire_closed_for_safety"}
+PAUSED_BY_FORM = {
+    "questionnaire_form": "utter_questionnaire_closed_for_safety",
+    "decision_aid_form": "utter_decision_aid_closed_for_safety",
+}
 # Above RulePolicy (6): safety wins over a form, a rule or a story.
 SAFETY_PRIORITY = 7
 

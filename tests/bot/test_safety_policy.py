@@ -79,15 +79,24 @@ def test_a_serious_concern_closes_an_active_form_and_says_so(intent: str) -> Non
     assert next_safety_action(t) == ACTION_LISTEN_NAME
 
 
-def test_a_questionnaire_closed_by_a_concern_says_its_answers_are_kept() -> None:
-    t = tracker(ActiveLoop("questionnaire_form"), ActionExecuted(ACTION_LISTEN_NAME))
+@pytest.mark.parametrize(
+    ("form", "paused"),
+    [
+        ("questionnaire_form", "utter_questionnaire_closed_for_safety"),
+        ("decision_aid_form", "utter_decision_aid_closed_for_safety"),
+    ],
+)
+def test_a_questionnaire_or_guide_closed_by_a_concern_says_its_place_is_kept(
+    form: str, paused: str
+) -> None:
+    t = tracker(ActiveLoop(form), ActionExecuted(ACTION_LISTEN_NAME))
     t.update(said("safety_urgent"))
     for expected in ("utter_safety_urgent", RAISE, "action_deactivate_loop"):
         assert next_safety_action(t) == expected
         t.update(ActionExecuted(expected))
     t.update(ActiveLoop(None))
-    assert next_safety_action(t) == "utter_questionnaire_closed_for_safety"
-    t.update(ActionExecuted("utter_questionnaire_closed_for_safety"))
+    assert next_safety_action(t) == paused
+    t.update(ActionExecuted(paused))
     assert next_safety_action(t) == ACTION_LISTEN_NAME
 
 

@@ -1,0 +1,240 @@
+"""The decision-aid walkthrough by text: every message it can send, the steps in order, pausing
+and resuming, choosing a guide, and the summary at the end. The backend is mocked here (its own
+tests cover sessions); the shipped aids are read from data/decision_aids/."""
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import decision_aid as da
+from actions import questionnaire as q
+from actions.clients.backend import Questionnaire
+from actions.settings import get_settings
+from tests.actions.test_questionnaire import _served
+
+BACKEND = get_settings().backend_url
+ROOT = Path(__file__).resolve().parents[2]
+SURE_JSON = _served("sure.yml")
+CARRIER = ("STOP", "CANCEL", "END", "QUIT", "UNSUBSCRIBE", "START", "HELP")
+
+
+def _iso(value: object) -> object:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _aid(name: str) -> dict[str, Any]:
+    data = yaml.safe_load((ROOT / "data" / "decision_aids" / f"{name}.yml").read_text())
+    return json.loads(json.dumps(data, default=_iso))
+
+
+KNEE = _aid("knee_osteoarthritis")
+AIDS = [KNEE, _aid("care_after_hospital")]
+
+
+def _sure() -> Questionnaire:
+    return Questionnaire(
+        kind="SURE", name="SURE", min_answered=4,
+        items=tuple((i["id"], i["text"], i["why"]) for i in SURE_JSON["items"]),
+        scale=tuple((p["value"], p["label"]) for p in SURE_JSON["scale"]),
+        not_applicable_reply=None, synonyms=SURE_JSON["synonyms"],
+    )  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _sure_cached() -> None:
+    q._cache.clear()
+    q._cache["SURE"] = (float("inf"), _sure())
+
+
+def _walk(content: dict[str, Any], replies: list[str]) -> tuple[list[str], dict[str, Any]]:
+    """The messages a patient would see, replying as given; and where it ends."""
+    state, seen = da.fresh_state(), []
+    for reply in replies:
+        seen.append(da.prompt(content, state, _sure()))
+        meaning, state = da.advance(content, state, reply, _sure())
+        assert meaning == "ok", (reply, meaning, state)
+    return seen, state
+
+
+def test_every_message_of_both_aids_fits_a_text_or_three_and_asks_for_no_carrier_keyword() -> None:
+    for content in AIDS:
+        more = ["more"] * (len(da.CHUNKS) - 1) + ["next"]
+        replies = ["1", "2", "yes", "no"] + more * len(content["options"])
+        replies += ["2", "1", "1", "1", "1", "yes"]
+        seen, state = _walk(content, replies)
+        assert state["step"] == "done"
+        for text in seen:
+            assert 0 < len(text) <= 480, text  # at most three SMS segments
+            assert all(ord(c) < 128 for c in text), text
+            words = set(text.upper().replace("'", " ").split())
+            assert not words & set(CARRIER), text
+        # Good points and downsides in equal detail; the numbers share one denominator.
+        options = content["options"]
+        assert sum("Good points of" in t for t in seen) == len(options)
+        assert sum("Downsides of" in t for t in seen) == len(options)
+        assert sum(f"Out of {content['denominator']} people" in t for t in seen) == len(options)
+
+
+def test_the_steps_in_order_and_what_is_kept() -> None:
+    replies = ["yes", "no", "2", "1"]  # SURE before
+    replies += ["next"] * len(KNEE["options"])  # the choices, summaries only
+    replies += ["3", "the exercise one i think"]  # what matters; leaning in words
+    replies += ["1", "1", "1", "2"]  # SURE after
+    seen, state = _walk(KNEE, replies)
+    assert seen[0].startswith("First, 4 quick yes/no questions.\n1 of 4: ")
+    assert seen[4].startswith(f"Choice 1 of {len(KNEE['options'])}: ")
+    assert seen[4 + len(KNEE["options"])].startswith(KNEE["values_question"])
+    assert "Not sure yet" in seen[5 + len(KNEE["options"])]
+    assert seen[6 + len(KNEE["options"])].startswith("Now the same 4 yes/no questions again.")
+    assert state["sure_before"] == {"sure_of_myself": 1, "understand": 0, "risk_benefit": 0,
+                                    "encouragement": 1}  # fmt: skip
+    assert state["values"] == [KNEE["values_options"][2]]
+    assert state["leaning"] == "exercise"
+    assert state["sure_after"]["encouragement"] == 0 and state["step"] == "done"
+
+
+@pytest.mark.parametrize(
+    ("step", "reply", "meaning"),
+    [
+        ("sure_before", "maybe", "unclear"),
+        ("sure_before", "why are you asking", "why"),
+        ("options", "later", "later"),
+        ("options", "purple", "unclear"),
+        ("values", "7", "unclear"),
+        ("leaning", "9", "unclear"),
+        ("leaning", "the one with the needle or the operation", "unclear"),
+    ],
+)
+def test_replies_that_do_not_move_on(step: str, reply: str, meaning: str) -> None:
+    state = {**da.fresh_state(), "step": step}
+    got, after = da.advance(KNEE, state, reply, _sure())
+    assert got == meaning and after == state
+
+
+def test_not_sure_and_back() -> None:
+    state = {**da.fresh_state(), "step": "leaning"}
+    assert da.advance(KNEE, state, "not sure yet", _sure())[1]["leaning"] == "unsure"
+    assert da.advance(KNEE, state, str(len(KNEE["options"]) + 1), _sure())[1]["leaning"] == "unsure"
+    state = {**da.fresh_state(), "step": "options", "index": 2, "chunk": 3}
+    assert da.advance(KNEE, state, "back", _sure())[1] | {} == {**state, "index": 1, "chunk": 0}
+
+
+def tracker(text: str = "", intent: str = "inform", **slots: object) -> Tracker:
+    return Tracker(
+        sender_id="+447700900001",
+        slots={"patient_id": 1, "identity_status": "known", "identity_confirmed": True, **slots},
+        latest_message={"text": text, "intent": {"name": intent}},
+        events=[], paused=False, followup_action=None,
+        active_loop={"name": "decision_aid_form"}, latest_action_name="action_listen",
+    )  # fmt: skip
+
+
+def _slots(events: list[dict[str, Any]]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+@respx.mock
+async def test_no_guide_waiting_asks_which_then_starts_it() -> None:
+    respx.post(f"{BACKEND}/api/v1/patients/1/decision-aid-sessions").mock(
+        side_effect=[
+            httpx.Response(409, json={"detail": "choose_decision_aid"}),
+            httpx.Response(200, json={"id": 5, "aid_id": "knee_osteoarthritis", "progress": {}}),
+        ]
+    )
+    respx.get(f"{BACKEND}/api/v1/decision-aids").mock(
+        return_value=httpx.Response(200, json={"data": [
+            {"id": a["id"], "title": a["title"], "decision": a["decision"]} for a in AIDS],
+            "count": 2})  # fmt: skip
+    )
+    respx.get(f"{BACKEND}/api/v1/decision-aids/knee_osteoarthritis").mock(
+        return_value=httpx.Response(200, json=KNEE)
+    )
+    d = CollectingDispatcher()
+    slots = _slots(await da.ActionDecisionAidStart().run(d, tracker("choices"), {}))
+    assert slots["decision_aid_state"]["step"] == "choose" and not d.messages
+    await da.ActionAskDecisionAidReply().run(d, tracker(**slots), {})
+    assert d.messages[0]["text"].startswith("Which guide would you like to go through?\n1 ")
+
+    d = CollectingDispatcher()
+    chosen = await da.ValidateDecisionAidForm().validate_decision_aid_reply(
+        "the knee one", d, tracker("the knee one", **slots), {}
+    )
+    assert chosen["decision_aid_session_id"] == 5 and chosen["decision_aid_reply"] is None
+    assert d.messages[0]["response"] == "utter_decision_aid_intro"
+    d = CollectingDispatcher()
+    await da.ActionAskDecisionAidReply().run(d, tracker(**{**slots, **chosen}), {})
+    assert "1 of 4: Do you feel SURE" in d.messages[0]["text"]
+
+
+@respx.mock
+async def test_resumed_where_it_was_left_and_each_step_saved() -> None:
+    progress = {"step": "options", "index": 1, "chunk": 0}
+    respx.post(f"{BACKEND}/api/v1/patients/1/decision-aid-sessions").mock(
+        return_value=httpx.Response(200, json={"id": 5, "aid_id": "knee_osteoarthritis",
+                                               "progress": progress})  # fmt: skip
+    )
+    respx.get(f"{BACKEND}/api/v1/decision-aids/knee_osteoarthritis").mock(
+        return_value=httpx.Response(200, json=KNEE)
+    )
+    saved = respx.post(f"{BACKEND}/api/v1/decision-aid-sessions/5/progress").mock(
+        return_value=httpx.Response(200, json={"id": 5})
+    )
+    d = CollectingDispatcher()
+    slots = _slots(await da.ActionDecisionAidStart().run(d, tracker("choices"), {}))
+    assert d.messages[0]["response"] == "utter_decision_aid_resume"
+    assert slots["decision_aid_state"]["index"] == 1
+    d = CollectingDispatcher()
+    await da.ActionAskDecisionAidReply().run(d, tracker(**slots), {})
+    assert d.messages[0]["text"].startswith(f"Choice 2 of {len(KNEE['options'])}: ")
+
+    result = await da.ValidateDecisionAidForm().validate_decision_aid_reply(
+        "more", CollectingDispatcher(), tracker("more", **slots), {}
+    )
+    assert result["decision_aid_state"]["chunk"] == 1
+    body = json.loads(saved.calls.last.request.content)
+    assert body["progress"] == {"step": "options", "index": 1, "chunk": 1}
+    assert body["acting_for"] == {"kind": "patient", "id": 1, "channel": "sms"}
+
+    paused = await da.ValidateDecisionAidForm().validate_decision_aid_reply(
+        "can I finish this tomorrow", CollectingDispatcher(), tracker("x", **slots), {}
+    )
+    assert paused["decision_aid_stopped"] == "later"
+
+
+@respx.mock
+async def test_the_end_sends_ask_3_questions_and_the_summary_and_says_who_follows_up() -> None:
+    summary = "Your summary: Knee osteoarthritis: treatment choices. Leaning towards: not sure yet."
+    respx.post(f"{BACKEND}/api/v1/decision-aid-sessions/5/complete").mock(
+        return_value=httpx.Response(
+            200, json={"id": 5, "summary": summary, "conflict_flagged": True}
+        )
+    )
+    d = CollectingDispatcher()
+    await da.ActionDecisionAidFinish().run(
+        d,
+        tracker(decision_aid_session_id=5, decision_aid_content=KNEE,
+                decision_aid_state={"step": "done"}, decision_aid_reply="done"),
+        {},
+    )  # fmt: skip
+    assert d.messages[0]["text"].startswith("At your appointment, you could ask:\n1) ")
+    assert d.messages[1]["text"] == summary
+    assert d.messages[2]["response"] == "utter_decision_aid_not_sure_yet"
+
+
+async def test_a_carer_is_told_the_person_goes_through_it() -> None:
+    d = CollectingDispatcher()
+    slots = _slots(
+        await da.ActionDecisionAidStart().run(
+            d, tracker("choices", identity_status="carer", carer_id=3), {}
+        )
+    )
+    assert d.messages[0]["response"] == "utter_decision_aid_not_for_carers"
+    assert slots["decision_aid_stopped"] == "start_failed"
