@@ -31,7 +31,7 @@ from actions.clients.backend import BackendClient, BackendError, ChangeRefused
 from actions.identity import disclosure_allowed
 from actions.opt_out import record_sms_preference
 from actions.questionnaire import _LATER, _WHY, _normalise, load_questionnaire, read_reply
-from actions.reschedule import leaving, opting_out
+from actions.reschedule import _intent, leaving, opting_out
 from actions.session import client_for
 
 logger = logging.getLogger(__name__)
@@ -346,6 +346,12 @@ class ValidateDecisionAidForm(FormValidationAction):
             dispatcher.utter_message(response="utter_backend_unavailable")
             return {"decision_aid_reply": "stopped", "decision_aid_stopped": "backend"}
         meaning, moved = advance(content, state, text, sure)
+        if meaning == "unclear" and _intent(tracker) == "ask_next_appointment":
+            # A digression: answered, then the same step again.
+            from actions.appointments import ActionTellNextAppointment
+
+            await ActionTellNextAppointment().run(dispatcher, tracker, domain)
+            return {"decision_aid_reply": None}
         if meaning == "unclear" and leaving(_normalise(text), tracker, dispatcher):
             meaning = "later"
         if meaning == "later":

@@ -238,3 +238,19 @@ async def test_a_carer_is_told_the_person_goes_through_it() -> None:
     )
     assert d.messages[0]["response"] == "utter_decision_aid_not_for_carers"
     assert slots["decision_aid_stopped"] == "start_failed"
+
+
+@respx.mock
+async def test_an_appointment_question_is_answered_and_the_step_asked_again() -> None:
+    respx.get(f"{BACKEND}/api/v1/patients/1/appointments").mock(
+        return_value=httpx.Response(200, json={"data": [], "count": 0})
+    )
+    state = {**da.fresh_state(), "step": "options", "index": 1}
+    d = CollectingDispatcher()
+    t = tracker("when is my next appointment?", intent="ask_next_appointment",
+                decision_aid_state=state, decision_aid_content=KNEE, decision_aid_session_id=5)  # fmt: skip
+    result = await da.ValidateDecisionAidForm().validate_decision_aid_reply(
+        "when is my next appointment?", d, t, {}
+    )
+    assert result == {"decision_aid_reply": None}
+    assert d.messages and d.messages[0].get("response", "").startswith("utter_")
