@@ -247,8 +247,13 @@ async def test_an_appointment_question_is_answered_and_the_step_asked_again() ->
     )
     state = {**da.fresh_state(), "step": "options", "index": 1}
     d = CollectingDispatcher()
-    t = tracker("when is my next appointment?", intent="ask_next_appointment",
-                decision_aid_state=state, decision_aid_content=KNEE, decision_aid_session_id=5)  # fmt: skip
+    t = tracker(
+        "when is my next appointment?",
+        intent="ask_next_appointment",
+        decision_aid_state=state,
+        decision_aid_content=KNEE,
+        decision_aid_session_id=5,
+    )
     result = await da.ValidateDecisionAidForm().validate_decision_aid_reply(
         "when is my next appointment?", d, t, {}
     )
