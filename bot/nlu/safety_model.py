@@ -5,8 +5,11 @@ context rules (a suicide mention is never cleared) still hold. (A rule letting i
 calm" urgent flags was tried and removed: two safety reviews found real concerns it lowered, and
 once made safe it no longer changed the held-out figures. README, "Tests and figures".)
 
-Thresholds were chosen on validation sets A, I and K (`data/safety/eval/validation_*.tsv`) and
-on sets F, G and H while they were validation sets (they now train the model). Each blind
+Thresholds were chosen on validation sets A, I, K and S (`data/safety/eval/validation_*.tsv`)
+and on sets F, G and H while they were validation sets (they now train the model): session 6
+lowered the flag threshold from 0.9 to 0.75 (S's flag recall 0.968 to 0.984, its false alarms
+unchanged, all validation sets' false alarms 2.8 % to 3.1 %) and raised the emergency threshold
+from 0.5 to 0.6 (no emergency lost on S; fewer false alarms). Each blind
 held-out set (`heldout_*.tsv`) is measured once, then may be retired to training. See
 `data/safety/eval/LABELLING.md`."""
 
@@ -23,8 +26,8 @@ from sklearn.pipeline import make_union
 from bot.nlu.safety_rules import SEVERITY_RANK, SafetyRules, normalise
 
 EVAL = Path(__file__).resolve().parents[2] / "data" / "safety" / "eval"
-FLAG_THRESHOLD = 0.9
-EMERGENCY_THRESHOLD = 0.5
+FLAG_THRESHOLD = 0.75
+EMERGENCY_THRESHOLD = 0.6
 _EXCERPT = 200
 
 Row = tuple[str, str, str]  # severity, category, text
