@@ -30,7 +30,16 @@ from rasa_sdk.types import DomainDict
 from actions.clients.backend import BackendClient, BackendError, ChangeRefused
 from actions.identity import disclosure_allowed
 from actions.opt_out import record_sms_preference
-from actions.questionnaire import _LATER, _WHY, _normalise, load_questionnaire, read_reply
+from actions.questionnaire import (
+    _LATER,
+    _WHY,
+    CHANGES,
+    DECLINE,
+    _normalise,
+    load_questionnaire,
+    read_reply,
+    start_change,
+)
 from actions.reschedule import _intent, leaving, opting_out
 from actions.session import client_for
 
@@ -158,6 +167,8 @@ def advance(
     step = state["step"]
     if _LATER.search(words):
         return "later", state
+    if DECLINE.search(words):
+        return "decline", state
     if _WHY.search(words):
         return "why", state
     options = content["options"]
@@ -234,6 +245,8 @@ class ActionDecisionAidStart(Action):
         client = client_for(tracker)
         patient_id = int(tracker.get_slot("patient_id"))
         events.append(SlotSet("decision_aid_note", _this_message(tracker)))
+        if tracker.get_slot("safety_concern_open"):
+            dispatcher.utter_message(response="utter_questionnaire_after_concern")
         try:
             started = await client.start_decision_aid(patient_id, None)
         except ChangeRefused as refused:
@@ -346,6 +359,11 @@ class ValidateDecisionAidForm(FormValidationAction):
             dispatcher.utter_message(response="utter_backend_unavailable")
             return {"decision_aid_reply": "stopped", "decision_aid_stopped": "backend"}
         meaning, moved = advance(content, state, text, sure)
+        if meaning == "unclear" and _intent(tracker) in CHANGES:
+            # "change my appointment": paused, and the change started (the finish action).
+            return {"decision_aid_reply": "stopped", "decision_aid_stopped": _intent(tracker)}
+        if meaning == "decline":
+            return {"decision_aid_reply": "stopped", "decision_aid_stopped": "declined"}
         if meaning == "unclear" and _intent(tracker) == "ask_next_appointment":
             # A digression: answered, then the same step again.
             from actions.appointments import ActionTellNextAppointment
@@ -437,6 +455,12 @@ class ActionDecisionAidFinish(Action):
         if stopped == "later":
             dispatcher.utter_message(response="utter_decision_aid_later")
             return reset
+        if stopped == "declined":
+            dispatcher.utter_message(response="utter_decision_aid_declined")
+            return reset
+        if stopped in CHANGES:
+            dispatcher.utter_message(response="utter_decision_aid_paused_for_change")
+            return [*reset, *await start_change(stopped, dispatcher, tracker, domain)]
         content = tracker.get_slot("decision_aid_content") or {}
         client = client_for(tracker)
         try:

@@ -26,8 +26,25 @@ STOP_KEYWORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit"}
 START_KEYWORDS = {"start", "yes", "unstop"}
 
 
+# Free text changes the texts only when it says it is about them: "dont know" or "I don't want
+# to do this" said in the middle of a questionnaire is not an opt-out, whatever the intent
+# classifier guessed (the first questionnaire trial found both opting people out).
+_ABOUT_TEXTS = re.compile(
+    r"\b(texts?|texting|texted|txts?|messages?|messaging|sms|reminders?|contact(ing)? me|"
+    r"my number|opt(ing)? ?(out|in|back)|unsubscribe|mailing|list)\b",
+    re.IGNORECASE,
+)
+
+
 def _bare(text: str | None) -> str:
     return re.sub(r"[^a-z]", "", (text or "").lower())
+
+
+def means_sms_preference(text: str | None, *, opted_out: bool = True) -> bool:
+    """Whether a message really asks to stop (or restart) texts: a carrier keyword on its own, or
+    words about texts or messages."""
+    keywords = STOP_KEYWORDS if opted_out else START_KEYWORDS
+    return _bare(text) in keywords or bool(_ABOUT_TEXTS.search(text or ""))
 
 
 async def record_sms_preference(
@@ -40,6 +57,9 @@ async def record_sms_preference(
     text = tracker.latest_message.get("text")
     keywords = STOP_KEYWORDS if opted_out else START_KEYWORDS
     keyword = _bare(text) in keywords
+    if not means_sms_preference(text, opted_out=opted_out):
+        dispatcher.utter_message(response="utter_sms_preference_unclear")
+        return
     payload = {
         "kind": "sms_preference",
         "phone": tracker.sender_id,

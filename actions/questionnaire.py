@@ -18,12 +18,14 @@ deploying organisation's licensed file, or the demonstration one."""
 import logging
 import re
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -32,6 +34,7 @@ from actions.identity import disclosure_allowed
 from actions.opt_out import record_sms_preference
 from actions.reschedule import _intent, leaving, opting_out
 from actions.session import client_for
+from actions.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -47,12 +50,28 @@ FORM_SLOTS = (
     "questionnaire_stopped",
 )
 _CACHE_SECONDS = 600
+# Asked again by text only this long after the last one was finished, unless staff request it.
+REPEAT_DAYS = 90
+# Asking to change or cancel an appointment mid-questionnaire pauses it and starts the change.
+CHANGES = ("reschedule_appointment", "cancel_appointment")
 _cache: dict[str, tuple[float, Questionnaire]] = {}
 
 _SKIP = re.compile(
     r"^(skip|skip it|skip this|skip this one|skip that|pass|next|next one|rather not say|"
     r"prefer not to say|i'?d rather not say|dont know|don't know|do not know|not sure|unsure|"
     r"no idea|dunno|idk)$"
+)
+# Not wanting to do it at all (kept apart from "later", and never read as an opt-out of texts).
+DECLINE = re.compile(
+    r"\b(rather not (do|answer|fill)|"
+    r"(dont|don't|do not) want to (do|answer|fill|carry on|continue)|"
+    r"not interested|no thanks|no thank you|not doing (this|it|these)|leave it|stop (the|these) "
+    r"questions|dont want these|no more questions)\b"
+)
+_BACK = re.compile(r"^(back|go back|previous|previous one|last one|the last one|undo)$")
+_CORRECTION = re.compile(
+    r"\b(meant|should (have )?been|should be|change (it|that|the last( one)?|my last answer) to|"
+    r"last one (was|is|should be)|wrong (answer|number))\b"
 )
 _WHY = re.compile(
     r"\bwhy\b|what'?s (this|it|that) for|what is (this|it|that) for|what for\b|"
@@ -82,6 +101,14 @@ def read_reply(text: str, questionnaire: Questionnaire) -> tuple[str, int | str 
     synonyms = {k.lower(): v for k, v in questionnaire.synonyms.items()}
     if words in synonyms:
         return "answer", synonyms[words]
+    if _BACK.match(words):
+        return "back", None
+    if _CORRECTION.search(words):
+        # "I meant 2 for the last one": the number is for the item before.
+        meaning, value = read_reply(_CORRECTION.sub(" ", re.sub(
+            r"\b(i|for|the|last|one|previous|it|that|question|to|was|is|my|answer)\b", " ", words
+        )), questionnaire)  # fmt: skip
+        return ("correct", value) if meaning == "answer" else ("unclear", None)
     numbers = set(re.findall(r"(?<![0-9])[0-9]+(?![0-9])", words))
     if len(numbers) == 1:
         number = int(numbers.pop())
@@ -98,6 +125,8 @@ def read_reply(text: str, questionnaire: Questionnaire) -> tuple[str, int | str 
         return "why", None
     if _LATER.search(words):
         return "later", None
+    if DECLINE.search(words):
+        return "decline", None
     found: set[int | str] = set()
     rest = f" {words} "
     for phrase in sorted(synonyms, key=len, reverse=True):
@@ -124,13 +153,24 @@ def next_item(
     return None
 
 
+def previous_item(
+    questionnaire: Questionnaire, answered: dict[str, Any], index: int | None
+) -> int | None:
+    """The item answered just before the one being asked (for "go back", "I meant 2")."""
+    upto = len(questionnaire.items) if index is None else index
+    for earlier in range(upto - 1, -1, -1):
+        if questionnaire.items[earlier][0] in answered:
+            return earlier
+    return None
+
+
 def item_text(questionnaire: Questionnaire, index: int) -> str:
     """One SMS: "4 of 13: <statement>" then the numbered answers, one a line."""
     _, text, _ = questionnaire.items[index]
     lines = [f"{index + 1} of {len(questionnaire.items)}: {text}"]
     lines += [f"{value} {label}" for value, label in questionnaire.scale]
     if questionnaire.not_applicable_reply is not None:
-        lines.append(f"{questionnaire.not_applicable_reply} Does not apply to me")
+        lines.append(f"{questionnaire.not_applicable_reply} Does not apply")
     return "\n".join(lines)
 
 
@@ -154,6 +194,21 @@ async def load_questionnaire(client: BackendClient, kind: str = KIND) -> Questio
     return questionnaire
 
 
+async def start_change(
+    intent: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+) -> list[EventType]:
+    """Start rescheduling or cancelling, as the rules do when it is asked for directly."""
+    from actions.cancel import ActionCancelStart
+    from actions.reschedule import ActionRescheduleStart
+
+    start, form = (
+        (ActionRescheduleStart, "reschedule_form")
+        if intent == "reschedule_appointment"
+        else (ActionCancelStart, "cancel_form")
+    )
+    return [*await start().run(dispatcher, tracker, domain), FollowupAction(form)]
+
+
 def level_message(level: int | None) -> str:
     replies = yaml.safe_load(REPLIES.read_text(encoding="utf-8"))
     return str((replies.get("levels") or {}).get(level) or replies["default"])
@@ -170,6 +225,19 @@ def _answered(tracker: Tracker) -> dict[str, Any]:
 
 def _skipped(tracker: Tracker) -> list[str]:
     return list(tracker.get_slot("questionnaire_skipped") or [])
+
+
+async def _recently_done(client: BackendClient, patient_id: int) -> datetime | None:
+    """When the last one was finished, if within REPEAT_DAYS and none is waiting (requested by
+    staff or unfinished): "ready" again then does not open a second one by mistake."""
+    rows = [a for a in await client.assessments(patient_id) if a.instrument == KIND]
+    if any(a.status in ("requested", "in_progress") for a in rows):
+        return None
+    finished = [a.completed_at for a in rows if a.status == "completed" and a.completed_at]
+    latest = max(finished, default=None)
+    if latest and datetime.now(timezone.utc) - latest < timedelta(days=REPEAT_DAYS):
+        return latest.astimezone(ZoneInfo(get_settings().timezone))
+    return None
 
 
 class ActionQuestionnaireStart(Action):
@@ -195,6 +263,13 @@ class ActionQuestionnaireStart(Action):
         client = client_for(tracker)
         try:
             questionnaire = await load_questionnaire(client)
+            done_on = await _recently_done(client, patient_id)
+            if done_on is not None:
+                dispatcher.utter_message(
+                    response="utter_questionnaire_already_done",
+                    done_on=f"{done_on:%A} {done_on.day} {done_on:%B}",
+                )
+                return failed
             assessment = await client.start_assessment(patient_id, KIND)
         except BackendError:
             logger.exception("backend unreachable while starting a questionnaire")
@@ -210,6 +285,8 @@ class ActionQuestionnaireStart(Action):
             SlotSet("questionnaire_skipped", []),
         ]
         total = len(questionnaire.items)
+        if tracker.get_slot("safety_concern_open"):
+            dispatcher.utter_message(response="utter_questionnaire_after_concern")
         if not assessment.answers:
             dispatcher.utter_message(response="utter_questionnaire_intro", total=total)
         elif index is not None:
@@ -236,10 +313,15 @@ class ActionAskQuestionnaireAnswer(Action):
             logger.exception("backend unreachable while asking a questionnaire item")
             dispatcher.utter_message(response="utter_backend_unavailable")
             return []
+        note = tracker.get_slot("questionnaire_note")
         index = next_item(questionnaire, _answered(tracker), _skipped(tracker))
+        if isinstance(note, str) and note.startswith("back:"):
+            index = int(note.split(":", 1)[1])
+            dispatcher.utter_message(text=item_text(questionnaire, index))
+            return []  # the note says which item the next reply answers
         if index is None:
             return []
-        if tracker.get_slot("questionnaire_note") == "unclear":
+        if note == "unclear":
             dispatcher.utter_message(text=unclear_text(questionnaire, index))
         else:
             dispatcher.utter_message(text=item_text(questionnaire, index))
@@ -270,7 +352,8 @@ class ValidateQuestionnaireForm(FormValidationAction):
     ) -> dict[str, object]:
         if slot_value == "done":
             return {"questionnaire_answer": "done"}
-        if tracker.get_slot("questionnaire_note") == _this_message(tracker):
+        note = tracker.get_slot("questionnaire_note")
+        if note == _this_message(tracker):
             return {"questionnaire_answer": None}  # the message that started it
         client = client_for(tracker)
         answered, skipped = _answered(tracker), _skipped(tracker)
@@ -281,14 +364,19 @@ class ValidateQuestionnaireForm(FormValidationAction):
             dispatcher.utter_message(response="utter_backend_unavailable")
             return {"questionnaire_answer": "stopped", "questionnaire_stopped": "backend"}
         index = next_item(questionnaire, answered, skipped)
+        if isinstance(note, str) and note.startswith("back:"):
+            index = int(note.split(":", 1)[1])  # "go back": that item is being asked again
         if index is None:
             return {"questionnaire_answer": "done"}
-        item_id, _, why = questionnaire.items[index]
         text = str(slot_value or "")
-        if opting_out(tracker):
-            return {"questionnaire_answer": "stopped", "questionnaire_stopped": "opt_out"}
         meaning, value = read_reply(text, questionnaire)
-        if meaning == "unclear" and _intent(tracker) == "ask_next_appointment":
+        if meaning not in ("answer", "skip") and opting_out(tracker):
+            return {"questionnaire_answer": "stopped", "questionnaire_stopped": "opt_out"}
+        intent = _intent(tracker)
+        if meaning == "unclear" and intent in CHANGES:
+            # "change my appointment": paused, and the change started (the finish action).
+            return {"questionnaire_answer": "stopped", "questionnaire_stopped": intent}
+        if meaning == "unclear" and intent == "ask_next_appointment":
             # A digression: answered, then the same item again.
             from actions.appointments import ActionTellNextAppointment
 
@@ -297,11 +385,23 @@ class ValidateQuestionnaireForm(FormValidationAction):
         stopping = meaning == "unclear" and leaving(_normalise(text), tracker, dispatcher)
         if meaning == "later" or stopping:
             return {"questionnaire_answer": "stopped", "questionnaire_stopped": "later"}
+        if meaning == "decline":
+            return {"questionnaire_answer": "stopped", "questionnaire_stopped": "declined"}
         if meaning == "why":
+            why = questionnaire.items[index][2]
             dispatcher.utter_message(response="utter_questionnaire_why", why=why)
             return {"questionnaire_answer": None}
+        if meaning in ("back", "correct"):
+            earlier = previous_item(questionnaire, answered, index)
+            if earlier is None:
+                return {"questionnaire_answer": None, "questionnaire_note": "unclear"}
+            if meaning == "back":
+                return {"questionnaire_answer": None, "questionnaire_note": f"back:{earlier}"}
+            index, meaning = earlier, "answer"
+            dispatcher.utter_message(response="utter_questionnaire_changed", number=earlier + 1)
         if meaning == "unclear":
             return {"questionnaire_answer": None, "questionnaire_note": "unclear"}
+        item_id = questionnaire.items[index][0]
         if meaning == "skip":
             skipped.append(item_id)
         try:
@@ -341,10 +441,14 @@ class ActionQuestionnaireFinish(Action):
             return reset
         answered = _answered(tracker)
         if stopped == "later":
-            dispatcher.utter_message(
-                response="utter_questionnaire_later", answered=len(answered)
-            )
+            dispatcher.utter_message(response="utter_questionnaire_later")
             return reset
+        if stopped == "declined":
+            dispatcher.utter_message(response="utter_questionnaire_declined")
+            return reset
+        if stopped in CHANGES:
+            dispatcher.utter_message(response="utter_questionnaire_paused_for_change")
+            return [*reset, *await start_change(stopped, dispatcher, tracker, domain)]
         client = client_for(tracker)
         try:
             assessment = await client.complete_assessment(

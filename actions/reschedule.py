@@ -25,7 +25,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.appointments import WEEKDAYS, describe, in_hand, next_for_patient, spoken_time
 from actions.clients.backend import BackendError, ChangeRefused, Slot
-from actions.opt_out import record_sms_preference
+from actions.opt_out import means_sms_preference, record_sms_preference
 from actions.session import client_for
 from actions.settings import get_settings
 
@@ -280,7 +280,9 @@ def leaving(text: str, tracker: Tracker, dispatcher: CollectingDispatcher) -> bo
 
 def opting_out(tracker: Tracker) -> bool:
     """The reply left the form by opting out of texts ("stop", "please stop texting me")."""
-    return _intent(tracker) == "opt_out"
+    return _intent(tracker) == "opt_out" and means_sms_preference(
+        tracker.latest_message.get("text")
+    )
 
 
 def offer_callback(dispatcher: CollectingDispatcher, reason: str) -> None:

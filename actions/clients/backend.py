@@ -87,6 +87,8 @@ class Assessment:
     level: int | None = None
     score: float | None = None
     flagged: bool = False
+    instrument: str = ""
+    completed_at: datetime | None = None
 
 
 class ChangeRefused(BackendError):
@@ -420,11 +422,8 @@ class BackendClient:
             raise BackendError(f"instrument: unreadable answer ({exc})") from exc
 
     @staticmethod
-    def _assessment(response: httpx.Response, what: str) -> Assessment:
-        if response.status_code != 200:
-            raise BackendClient._refusal(response, what)
+    def _assessment_from(body: dict[str, Any], what: str) -> Assessment:
         try:
-            body = response.json()
             return Assessment(
                 id=int(body["id"]),
                 status=str(body["status"]),
@@ -432,9 +431,34 @@ class BackendClient:
                 level=body.get("level"),
                 score=body.get("score"),
                 flagged=bool(body.get("flagged")),
+                instrument=str(body.get("instrument") or ""),
+                completed_at=parse_time(body["completed_at"]) if body.get("completed_at") else None,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise BackendError(f"{what}: unreadable answer ({exc})") from exc
+
+    @staticmethod
+    def _assessment(response: httpx.Response, what: str) -> Assessment:
+        if response.status_code != 200:
+            raise BackendClient._refusal(response, what)
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise BackendError(f"{what}: unreadable answer ({exc})") from exc
+        return BackendClient._assessment_from(body, what)
+
+    async def assessments(self, patient_id: int) -> list[Assessment]:
+        """The patient's questionnaires, newest first."""
+        response = await self._request(
+            "GET", f"/api/v1/patients/{patient_id}/assessments", params=self._as(patient_id)
+        )
+        if response.status_code != 200:
+            raise BackendError(f"assessments: HTTP {response.status_code}")
+        try:
+            rows = response.json()["data"]
+        except (KeyError, ValueError) as exc:
+            raise BackendError(f"assessments: unreadable answer ({exc})") from exc
+        return [self._assessment_from(row, "assessments") for row in rows]
 
     async def start_assessment(self, patient_id: int, kind: str) -> Assessment:
         """The patient's unfinished one of this kind, where they left it, or a new one."""

@@ -101,3 +101,14 @@ async def test_stop_in_the_middle_of_a_form_leaves_it_and_opts_out() -> None:
         CollectingDispatcher(), tracker("stop", "opt_out", reschedule_stopped="opt_out"), {}
     )
     assert route.called and not booked.called
+
+
+@respx.mock
+@pytest.mark.parametrize("text", ["dont know", "I don't want to do this anymore", "no"])
+async def test_a_guess_of_opt_out_that_does_not_mention_texts_changes_nothing(text: str) -> None:
+    # The first questionnaire trial: "dont know" was classified opt_out and turned texts off.
+    route = respx.post(f"{BACKEND}/api/v1/patients/sms-preference")
+    dispatcher = CollectingDispatcher()
+    await ActionOptOut().run(dispatcher, tracker(text, "opt_out"), {})
+    assert not route.called
+    assert [m["response"] for m in dispatcher.messages] == ["utter_sms_preference_unclear"]
