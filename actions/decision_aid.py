@@ -20,14 +20,16 @@ review date, marked as needing clinical review."""
 
 import logging
 import re
+from datetime import datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.clients.backend import BackendClient, BackendError, ChangeRefused
+from actions.clients.backend import BackendClient, BackendError, ChangeRefused, parse_time
 from actions.identity import disclosure_allowed
 from actions.opt_out import record_sms_preference
 from actions.questionnaire import (
@@ -42,6 +44,7 @@ from actions.questionnaire import (
 )
 from actions.reschedule import _intent, leaving, opting_out
 from actions.session import client_for
+from actions.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -53,12 +56,19 @@ FORM_SLOTS = (
     "decision_aid_note",
     "decision_aid_stopped",
 )
+# "choices" again this soon after finishing says so instead of starting another.
+REPEAT_DAYS = 30
 CHUNKS = ("summary", "benefits", "downsides", "numbers", "living")
-_MORE = re.compile(r"^(more|m|tell me more|more please|yes more|go on then|what else|details)$")
-_NEXT = re.compile(
-    r"^(next|n|ok|okay|next one|next choice|go on|continue|carry on|skip|done|got it|thanks|"
-    r"ok next|ok thanks|right|fine)$"
+# "ok" and the like carry on reading (the downsides come after the good points): never a skip.
+_MORE = re.compile(
+    r"^(more|m|tell me more|more please|yes more|go on then|what else|details|ok|okay|k|got it|"
+    r"thanks|ok thanks|right|fine|go on|continue|carry on|yes|yep)$"
 )
+_NEXT = re.compile(r"^(next|n|next one|next choice|ok next|skip|skip it|done|move on)$")
+_QUESTION = re.compile(
+    r"\?\s*$|^(what|whats|how|why|when|where|who|is|are|can|could|will|would|does|do)\b|\bmean\b"
+)
+_DONT_KNOW = re.compile(r"^(dunno|dont know|don't know|not sure|no idea|unsure|idk)$")
 _BACK = re.compile(r"^(back|go back|previous|last one|the one before)$")
 _COMMON = {"choices", "choice", "where", "after", "with", "what", "your", "from", "about", "stay"}
 _UNSURE = re.compile(r"\b(not sure|unsure|dont know|don't know|no idea|undecided|cant decide)\b")
@@ -71,7 +81,7 @@ def _this_message(tracker: Tracker) -> str:
 
 def fresh_state() -> dict[str, Any]:
     return {"step": "sure_before", "index": 0, "chunk": 0, "sure_before": {}, "sure_after": {},
-            "values": [], "leaning": None}  # fmt: skip
+            "values": [], "leaning": None, "questions": []}  # fmt: skip
 
 
 def choose_text(aids: list[dict[str, Any]]) -> str:
@@ -87,11 +97,13 @@ def prompt(content: dict[str, Any], state: dict[str, Any], sure: Any) -> str:
         _, text, _ = sure.items[index]
         lead = ""
         if index == 0:
-            lead = (
-                "First, 4 quick yes/no questions.\n"
-                if step == "sure_before"
-                else "Now the same 4 yes/no questions again.\n"
-            )
+            if step == "sure_before":
+                lead = "First, 4 quick yes/no questions.\n"
+            else:
+                names = {o["id"]: o["name"] for o in content["options"]}
+                leaning = names.get(state.get("leaning") or "")
+                said = f"Thanks: leaning towards {leaning}. " if leaning else "Thanks. "
+                lead = f"{said}Now the same 4 yes/no questions again.\n"
         return f"{lead}{index + 1} of 4: {text}\nReply 1 Yes or 2 No"
     options = content["options"]
     if step == "options":
@@ -99,11 +111,7 @@ def prompt(content: dict[str, Any], state: dict[str, Any], sure: Any) -> str:
         chunk = CHUNKS[state["chunk"]]
         name = option["name"]
         last_chunk = state["chunk"] == len(CHUNKS) - 1
-        tail = (
-            "Reply 'next' to go on."
-            if last_chunk
-            else "Reply 'more' to hear more about it, or 'next' to go on."
-        )
+        tail = "Reply 'next' to go on." if last_chunk else "Reply 'more' or 'next'."
         if chunk == "summary":
             body = f"Choice {index + 1} of {len(options)}: {name}. {option['summary']}"
         elif chunk in ("benefits", "downsides"):
@@ -111,8 +119,8 @@ def prompt(content: dict[str, Any], state: dict[str, Any], sure: Any) -> str:
             body = f"{title} of {name}:\n" + "\n".join(f"- {t}" for t in option[chunk])
         elif chunk == "numbers":
             out_of = content["denominator"]
-            body = f"Out of {out_of} people like you who choose {name}:\n" + "\n".join(
-                f"- {p['people']}: {p['outcome']}" for p in option["probabilities"]
+            body = f"Of every {out_of} people like you who choose {name}:\n" + "\n".join(
+                f"- {p['people']} in {out_of}: {p['outcome']}" for p in option["probabilities"]
             )
         else:
             body = f"Living with it: {option['living_with_it']}"
@@ -169,7 +177,7 @@ def advance(
         return "later", state
     if DECLINE.search(words):
         return "decline", state
-    if _WHY.search(words):
+    if _WHY.search(words) and step != "options":  # in the choices, a question is kept instead
         return "why", state
     options = content["options"]
     if step in ("sure_before", "sure_after"):
@@ -186,6 +194,11 @@ def advance(
             state.update(step="done", index=0)
         return "ok", state
     if step == "options":
+        asked = _QUESTION.search(words) or text.strip().endswith("?")
+        if asked and not (_MORE.match(words) or _NEXT.match(words) or _BACK.match(words)):
+            # Kept for the appointment: the summary lists it for the clinician.
+            state["questions"] = [*state.get("questions", []), text.strip()[:200]][-5:]
+            return "question", state
         if _MORE.match(words) and state["chunk"] + 1 < len(CHUNKS):
             state["chunk"] += 1
         elif _BACK.match(words):
@@ -202,6 +215,8 @@ def advance(
         number = re.fullmatch(r"(\d+)", words)
         if number and 1 <= int(number.group(1)) <= len(content["values_options"]):
             state["values"] = [content["values_options"][int(number.group(1)) - 1]]
+        elif _DONT_KNOW.match(words):
+            state["values"] = ["not sure yet"]
         elif len(words.split()) >= 2 and not number:
             state["values"] = [text.strip()[:200]]
         else:
@@ -221,6 +236,27 @@ def advance(
         state.update(step="sure_after", index=0)
         return "ok", state
     return "ok", state
+
+
+async def _recently_done(client: BackendClient, patient_id: int) -> dict[str, str] | None:
+    """The guide finished within REPEAT_DAYS, when none is waiting: "choices" again then says
+    so rather than opening a second one by mistake."""
+    finished = [
+        s for s in await client.decision_aid_sessions(patient_id)
+        if s.get("status") == "completed" and s.get("completed_at")
+    ]  # fmt: skip
+    if not finished:
+        return None
+    latest = max(finished, key=lambda s: str(s["completed_at"]))
+    when = parse_time(str(latest["completed_at"]))
+    if datetime.now(timezone.utc) - when >= timedelta(days=REPEAT_DAYS):
+        return None
+    local = when.astimezone(ZoneInfo(get_settings().timezone))
+    title = next(
+        (a["title"] for a in await client.decision_aids() if a["id"] == latest["aid_id"]),
+        "your guide",
+    )
+    return {"title": title, "done_on": f"{local:%A} {local.day} {local:%B}"}
 
 
 class ActionDecisionAidStart(Action):
@@ -250,6 +286,14 @@ class ActionDecisionAidStart(Action):
         try:
             started = await client.start_decision_aid(patient_id, None)
         except ChangeRefused as refused:
+            if refused.reason == "choose_decision_aid":
+                try:
+                    recent = await _recently_done(client, patient_id)
+                except BackendError:
+                    recent = None
+                if recent is not None:
+                    dispatcher.utter_message(response="utter_decision_aid_already_done", **recent)
+                    return failed
             if refused.reason != "choose_decision_aid":
                 logger.error("decision aid not started: %s", refused.reason)
                 dispatcher.utter_message(response="utter_backend_unavailable")
@@ -280,7 +324,20 @@ async def _open(
         dispatcher.utter_message(response="utter_backend_unavailable")
         return [SlotSet("decision_aid_stopped", "start_failed")]
     progress = started.get("progress") or {}
-    state = {**fresh_state(), **progress} if progress.get("step") else fresh_state()
+    state = fresh_state()
+    if progress.get("step"):
+        # Where they were, and everything they said before (the first trial found a resumed
+        # guide started its answers afresh and the summary lost them).
+        state.update(
+            step=progress["step"],
+            index=int(progress.get("index") or 0),
+            chunk=int(progress.get("chunk") or 0),
+            questions=list(progress.get("questions") or []),
+            sure_before=dict(started.get("sure_before") or {}),
+            sure_after=dict(started.get("sure_after") or {}),
+            values=list(started.get("values") or []),
+            leaning=started.get("leaning"),
+        )
     if progress.get("step"):
         dispatcher.utter_message(response="utter_decision_aid_resume", title=content["title"])
     else:
@@ -313,8 +370,15 @@ class ActionAskDecisionAidReply(Action):
         except BackendError:
             dispatcher.utter_message(response="utter_backend_unavailable")
             return []
-        if tracker.get_slot("decision_aid_note") == "unclear":
+        note = tracker.get_slot("decision_aid_note")
+        if note == "unclear":
             dispatcher.utter_message(text=unclear_text(content, state))
+        elif note == "again" and state.get("step") == "options":
+            option = content["options"][state["index"]]
+            dispatcher.utter_message(
+                text=f"Back to the guide: choice {state['index'] + 1}, {option['name']}. "
+                "Reply 'more' or 'next'."
+            )
         else:
             dispatcher.utter_message(text=prompt(content, state, sure))
         return [SlotSet("decision_aid_note", None)]
@@ -359,17 +423,17 @@ class ValidateDecisionAidForm(FormValidationAction):
             dispatcher.utter_message(response="utter_backend_unavailable")
             return {"decision_aid_reply": "stopped", "decision_aid_stopped": "backend"}
         meaning, moved = advance(content, state, text, sure)
-        if meaning == "unclear" and _intent(tracker) in CHANGES:
+        if meaning in ("unclear", "question") and _intent(tracker) in CHANGES:
             # "change my appointment": paused, and the change started (the finish action).
             return {"decision_aid_reply": "stopped", "decision_aid_stopped": _intent(tracker)}
         if meaning == "decline":
             return {"decision_aid_reply": "stopped", "decision_aid_stopped": "declined"}
-        if meaning == "unclear" and _intent(tracker) == "ask_next_appointment":
+        if meaning in ("unclear", "question") and _intent(tracker) == "ask_next_appointment":
             # A digression: answered, then the same step again.
             from actions.appointments import ActionTellNextAppointment
 
             await ActionTellNextAppointment().run(dispatcher, tracker, domain)
-            return {"decision_aid_reply": None}
+            return {"decision_aid_reply": None, "decision_aid_note": "again"}
         if meaning == "unclear" and leaving(_normalise(text), tracker, dispatcher):
             meaning = "later"
         if meaning == "later":
@@ -384,7 +448,7 @@ class ValidateDecisionAidForm(FormValidationAction):
                 int(tracker.get_slot("decision_aid_session_id")),
                 patient_id,
                 {
-                    "progress": {k: moved[k] for k in ("step", "index", "chunk")},
+                    "progress": {k: moved[k] for k in ("step", "index", "chunk", "questions")},
                     "sure_before": moved["sure_before"],
                     "sure_after": moved["sure_after"],
                     "values": moved["values"],
@@ -396,10 +460,12 @@ class ValidateDecisionAidForm(FormValidationAction):
             dispatcher.utter_message(response="utter_decision_aid_not_saved")
             return {"decision_aid_reply": "stopped", "decision_aid_stopped": "backend"}
         done = moved["step"] == "done"
+        if meaning == "question":
+            dispatcher.utter_message(response="utter_decision_aid_question_kept")
         return {
             "decision_aid_reply": "done" if done else None,
             "decision_aid_state": moved,
-            "decision_aid_note": None,
+            "decision_aid_note": "again" if meaning == "question" else None,
         }
 
     @staticmethod

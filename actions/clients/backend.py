@@ -498,6 +498,20 @@ class BackendClient:
         except (KeyError, TypeError, ValueError) as exc:
             raise BackendError(f"decision aids: unreadable answer ({exc})") from exc
 
+    async def decision_aid_sessions(self, patient_id: int) -> list[dict[str, Any]]:
+        """The patient's guides, newest first."""
+        response = await self._request(
+            "GET",
+            f"/api/v1/patients/{patient_id}/decision-aid-sessions",
+            params=self._as(patient_id),
+        )
+        if response.status_code != 200:
+            raise BackendError(f"decision aid sessions: HTTP {response.status_code}")
+        try:
+            return [dict(row) for row in response.json()["data"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BackendError(f"decision aid sessions: unreadable answer ({exc})") from exc
+
     async def decision_aid(self, aid_id: str) -> dict[str, Any]:
         """The whole aid (its content is data with sources and a review date)."""
         response = await self._request("GET", f"/api/v1/decision-aids/{aid_id}")

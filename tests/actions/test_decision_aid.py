@@ -3,7 +3,7 @@ and resuming, choosing a guide, and the summary at the end. The backend is mocke
 tests cover sessions); the shipped aids are read from data/decision_aids/."""
 
 import json
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +80,8 @@ def test_every_message_of_both_aids_fits_a_text_or_three_and_asks_for_no_carrier
         options = content["options"]
         assert sum("Good points of" in t for t in seen) == len(options)
         assert sum("Downsides of" in t for t in seen) == len(options)
-        assert sum(f"Out of {content['denominator']} people" in t for t in seen) == len(options)
+        out_of = content["denominator"]
+        assert sum(f"Of every {out_of} people" in t for t in seen) == len(options)
 
 
 def test_the_steps_in_order_and_what_is_kept() -> None:
@@ -93,7 +94,9 @@ def test_the_steps_in_order_and_what_is_kept() -> None:
     assert seen[4].startswith(f"Choice 1 of {len(KNEE['options'])}: ")
     assert seen[4 + len(KNEE["options"])].startswith(KNEE["values_question"])
     assert "Not sure yet" in seen[5 + len(KNEE["options"])]
-    assert seen[6 + len(KNEE["options"])].startswith("Now the same 4 yes/no questions again.")
+    assert seen[6 + len(KNEE["options"])].startswith(
+        "Thanks: leaning towards Exercise, weight loss and pain relief. Now the same 4"
+    )
     assert state["sure_before"] == {"sure_of_myself": 1, "understand": 0, "risk_benefit": 0,
                                     "encouragement": 1}  # fmt: skip
     assert state["values"] == [KNEE["values_options"][2]]
@@ -104,7 +107,7 @@ def test_the_steps_in_order_and_what_is_kept() -> None:
 @pytest.mark.parametrize(
     ("step", "reply", "meaning"),
     [
-        ("sure_before", "maybe", "unclear"),
+        ("sure_before", "purple", "unclear"),
         ("sure_before", "why are you asking", "why"),
         ("options", "later", "later"),
         ("options", "purple", "unclear"),
@@ -157,6 +160,9 @@ async def test_no_guide_waiting_asks_which_then_starts_it() -> None:
     respx.get(f"{BACKEND}/api/v1/decision-aids/knee_osteoarthritis").mock(
         return_value=httpx.Response(200, json=KNEE)
     )
+    respx.get(f"{BACKEND}/api/v1/patients/1/decision-aid-sessions").mock(
+        return_value=httpx.Response(200, json={"data": [], "count": 0})
+    )
     d = CollectingDispatcher()
     slots = _slots(await da.ActionDecisionAidStart().run(d, tracker("choices"), {}))
     assert slots["decision_aid_state"]["step"] == "choose" and not d.messages
@@ -200,7 +206,7 @@ async def test_resumed_where_it_was_left_and_each_step_saved() -> None:
     )
     assert result["decision_aid_state"]["chunk"] == 1
     body = json.loads(saved.calls.last.request.content)
-    assert body["progress"] == {"step": "options", "index": 1, "chunk": 1}
+    assert body["progress"] == {"step": "options", "index": 1, "chunk": 1, "questions": []}
     assert body["acting_for"] == {"kind": "patient", "id": 1, "channel": "sms"}
 
     paused = await da.ValidateDecisionAidForm().validate_decision_aid_reply(
@@ -257,5 +263,76 @@ async def test_an_appointment_question_is_answered_and_the_step_asked_again() ->
     result = await da.ValidateDecisionAidForm().validate_decision_aid_reply(
         "when is my next appointment?", d, t, {}
     )
-    assert result == {"decision_aid_reply": None}
+    assert result == {"decision_aid_reply": None, "decision_aid_note": "again"}
     assert d.messages and d.messages[0].get("response", "").startswith("utter_")
+    # Then a short line back to the guide, not the whole choice again (the second trial).
+    d = CollectingDispatcher()
+    await da.ActionAskDecisionAidReply().run(d, tracker(**{**t.slots, **result}), {})
+    assert d.messages[0]["text"].startswith("Back to the guide: choice 2, ")
+    assert len(d.messages[0]["text"]) <= 160
+
+
+def test_ok_reads_on_and_never_skips_the_downsides() -> None:
+    # The second trial: "ok" after the good points jumped to the next choice.
+    state = {**da.fresh_state(), "step": "options", "index": 1, "chunk": 1}
+    _, after = da.advance(KNEE, state, "ok", _sure())
+    assert (after["index"], da.CHUNKS[after["chunk"]]) == (1, "downsides")
+    _, after = da.advance(KNEE, state, "next", _sure())
+    assert (after["index"], after["chunk"]) == (2, 0)
+
+
+def test_a_question_about_a_choice_is_kept_for_the_appointment() -> None:
+    state = {**da.fresh_state(), "step": "options", "index": 1}
+    meaning, after = da.advance(KNEE, state, "what does steroid mean?", _sure())
+    assert meaning == "question" and after["questions"] == ["what does steroid mean?"]
+    assert (after["index"], after["chunk"]) == (1, 0)
+
+
+def test_maybe_to_a_sure_question_counts_as_not_yes_and_dunno_is_a_value() -> None:
+    _, after = da.advance(KNEE, da.fresh_state(), "maybe", _sure())
+    assert after["sure_before"] == {"sure_of_myself": 0}
+    state = {**da.fresh_state(), "step": "values"}
+    assert da.advance(KNEE, state, "dunno", _sure())[1]["values"] == ["not sure yet"]
+
+
+@respx.mock
+async def test_a_resumed_guide_keeps_everything_said_before() -> None:
+    # The second trial: resuming started the answers afresh and the summary lost them.
+    respx.post(f"{BACKEND}/api/v1/patients/1/decision-aid-sessions").mock(
+        return_value=httpx.Response(200, json={
+            "id": 5, "aid_id": "knee_osteoarthritis",
+            "progress": {"step": "sure_after", "index": 0, "chunk": 0, "questions": ["q?"]},
+            "sure_before": {"sure_of_myself": 0}, "sure_after": {},
+            "values": ["Avoiding an operation and its risks"], "leaning": "exercise"})  # fmt: skip
+    )
+    respx.get(f"{BACKEND}/api/v1/decision-aids/knee_osteoarthritis").mock(
+        return_value=httpx.Response(200, json=KNEE)
+    )
+    slots = _slots(await da.ActionDecisionAidStart().run(CollectingDispatcher(), tracker(), {}))
+    state = slots["decision_aid_state"]
+    assert state["sure_before"] == {"sure_of_myself": 0} and state["leaning"] == "exercise"
+    assert state["values"] == ["Avoiding an operation and its risks"]
+    assert state["questions"] == ["q?"] and state["step"] == "sure_after"
+
+
+@respx.mock
+async def test_choices_again_soon_after_finishing_says_so() -> None:
+    respx.post(f"{BACKEND}/api/v1/patients/1/decision-aid-sessions").mock(
+        return_value=httpx.Response(409, json={"detail": "choose_decision_aid"})
+    )
+    finished = datetime.now(timezone.utc).isoformat()
+    respx.get(f"{BACKEND}/api/v1/patients/1/decision-aid-sessions").mock(
+        return_value=httpx.Response(200, json={"data": [
+            {"id": 5, "aid_id": "knee_osteoarthritis", "status": "completed",
+             "completed_at": finished}], "count": 1})  # fmt: skip
+    )
+    respx.get(f"{BACKEND}/api/v1/decision-aids").mock(
+        return_value=httpx.Response(200, json={"data": [
+            {"id": a["id"], "title": a["title"], "decision": a["decision"]} for a in AIDS],
+            "count": 2})  # fmt: skip
+    )
+    d = CollectingDispatcher()
+    slots = _slots(await da.ActionDecisionAidStart().run(d, tracker("choices"), {}))
+    assert d.messages[0]["response"] == "utter_decision_aid_already_done"
+    assert d.messages[0]["title"] == KNEE["title"]
+    assert slots["decision_aid_stopped"] == "start_failed"

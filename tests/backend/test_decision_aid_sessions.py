@@ -83,7 +83,8 @@ def test_requested_resumed_saved_and_completed_with_a_summary(
     client.post(
         f"/api/v1/decision-aid-sessions/{session_id}/progress",
         json={"values": ["Avoiding an operation and its risks"], "leaning": "exercise",
-              "sure_after": SURE_YES, "acting_for": _as(patient)},
+              "sure_after": SURE_YES, "acting_for": _as(patient),
+              "progress": {"step": "done", "questions": ["how long is the wait?"]}},
         headers=service_headers(),
     )  # fmt: skip
     done = client.post(
@@ -95,7 +96,8 @@ def test_requested_resumed_saved_and_completed_with_a_summary(
     assert (done["sure_before_score"], done["sure_after_score"]) == (2, 4)
     assert done["conflict_flagged"] is False
     assert "Leaning towards: Exercise, weight loss and pain relief" in done["summary"]
-    assert "Avoiding an operation" in done["summary"] and "2/4 before, 4/4 after" in done["summary"]
+    assert "Avoiding an operation" in done["summary"] and "2 before, 4 after" in done["summary"]
+    assert "Your questions: how long is the wait?" in done["summary"]
     assert not seeded.scalars(
         select(CallbackTask).where(CallbackTask.patient_id == patient.id)
     ).all()
@@ -170,3 +172,41 @@ def test_bad_input_and_other_people_are_refused_clearly(
                           headers=service_headers())  # fmt: skip
     assert refused.status_code == 403
     assert client.post(url, json={"leaning": "exercise"}).status_code == 401
+
+
+def test_an_invitation_held_for_the_morning_is_not_sent_once_it_is_done(
+    client: TestClient, seeded: Session
+) -> None:
+    # The second phone-simulator trial: a held invitation would still have gone at 08:00.
+    from backend.app.services.outbox import deliver_due
+
+    patient = _patient(seeded, "+447700900026")
+    requested = client.post(
+        f"/api/v1/patients/{patient.id}/decision-aid-sessions/request",
+        json={"aid_id": "knee_osteoarthritis"},
+        headers=login(client),
+    ).json()
+    client.post(
+        f"/api/v1/decision-aid-sessions/{requested['id']}/complete",
+        json={"acting_for": _as(patient)},
+        headers=service_headers(),
+    )  # not started: still "requested", so completing it is refused
+    client.post(
+        f"/api/v1/patients/{patient.id}/decision-aid-sessions",
+        json={"acting_for": _as(patient)},
+        headers=service_headers(),
+    )
+    done = client.post(
+        f"/api/v1/decision-aid-sessions/{requested['id']}/complete",
+        json={"acting_for": _as(patient)},
+        headers=service_headers(),
+    )
+    assert done.status_code == 200 and done.json()["status"] == "completed"
+    sent: list[str] = []
+    deliver_due(seeded, lambda to, body: sent.append(to) or "SM1", max_attempts=3,
+                max_backoff_seconds=5)  # fmt: skip
+    [invitation] = seeded.scalars(
+        select(OutboxMessage).where(OutboxMessage.to_phone == patient.phone)
+    ).all()
+    assert patient.phone not in sent
+    assert invitation.status == "failed" and "already done" in (invitation.last_error or "")

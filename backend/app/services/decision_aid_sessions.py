@@ -145,20 +145,27 @@ def _sure_score(answers: dict[str, Any]) -> int | None:
 
 
 def summary(row: DecisionAidSession) -> str:
-    """What the clinician reads before the conversation, and the patient is sent (one text)."""
+    """What the clinician reads before the conversation, and the patient is sent: the guide, what
+    matters most, the leaning, the questions they asked along the way, and how sure they felt."""
     content = aid(row.aid_id)
     names = {o["id"]: o["name"] for o in content.options}
-    leaning = names.get(row.leaning or "", "not sure yet")
+    if row.leaning == "unsure":
+        leaning = "not sure yet"
+    else:
+        leaning = names.get(row.leaning or "", "not said")
     matters = "; ".join(str(v) for v in row.values) or "not said"
     parts = [
         f"Your summary: {content.title}.",
         f"What matters most to you: {matters}.",
         f"Leaning towards: {leaning}.",
     ]
+    questions = [str(q) for q in (row.progress or {}).get("questions") or []]
+    if questions:
+        parts.append(f"Your questions: {'; '.join(questions)[:300]}.")
     if row.sure_before_score is not None or row.sure_after_score is not None:
         before = "-" if row.sure_before_score is None else row.sure_before_score
         after = "-" if row.sure_after_score is None else row.sure_after_score
-        parts.append(f"Sure of your choice: {before}/4 before, {after}/4 after.")
+        parts.append(f"'Yes' to the 4 sure questions: {before} before, {after} after.")
     return " ".join(parts)
 
 

@@ -11,7 +11,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from backend.app.models import Appointment, OutboxMessage, Patient
+from backend.app.models import (
+    Appointment,
+    Assessment,
+    DecisionAidSession,
+    OutboxMessage,
+    Patient,
+)
 from backend.app.models.base import utcnow
 
 logger = logging.getLogger(__name__)
@@ -20,6 +26,12 @@ logger = logging.getLogger(__name__)
 PATIENT_MESSAGES = frozenset(
     {"appointment_reminder", "assessment_invitation", "decision_aid_invitation"}
 )
+
+# Invitations, and what they invite to: not sent once nothing is waiting for the patient.
+INVITATIONS: dict[str, type[Assessment] | type[DecisionAidSession]] = {
+    "assessment_invitation": Assessment,
+    "decision_aid_invitation": DecisionAidSession,
+}
 
 # Sends one SMS; returns the provider's message id; raises on failure.
 SendSMS = Callable[[str, str], str]
@@ -69,6 +81,20 @@ def _no_longer_wanted(session: Session, message: OutboxMessage) -> str | None:
             or appointment.reminder_queued_at is None
         ):
             return "appointment cancelled or moved since"
+    if message.kind in INVITATIONS:
+        # An invitation held for the morning is pointless once it has been done by text.
+        model = INVITATIONS[message.kind]
+        waiting = session.scalar(
+            select(model.id)
+            .join(Patient, Patient.id == model.patient_id)
+            .where(
+                Patient.phone == message.to_phone,
+                model.status.in_(("requested", "in_progress")),
+            )
+            .limit(1)
+        )
+        if waiting is None:
+            return "already done by text since it was requested"
     return None
 
 
