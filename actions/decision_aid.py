@@ -68,9 +68,11 @@ _NEXT = re.compile(r"^(next|n|next one|next choice|ok next|skip|skip it|done|mov
 _QUESTION = re.compile(
     r"\?\s*$|^(what|whats|how|why|when|where|who|is|are|can|could|will|would|does|do)\b|\bmean\b"
 )
+_NOT = re.compile(r"\b(not|but|no|dont|don't|never|except|rather not|without|against)\b")
 _DONT_KNOW = re.compile(r"^(dunno|dont know|don't know|not sure|no idea|unsure|idk)$")
 _BACK = re.compile(r"^(back|go back|previous|last one|the one before)$")
-_COMMON = {"choices", "choice", "where", "after", "with", "what", "your", "from", "about", "stay"}
+_COMMON = {"choices", "choice", "where", "after", "with", "what", "your", "from", "about", "stay",
+           "into", "only", "support", "visits"}
 _UNSURE = re.compile(r"\b(not sure|unsure|dont know|don't know|no idea|undecided|cant decide)\b")
 
 
@@ -151,18 +153,27 @@ def unclear_text(content: dict[str, Any], state: dict[str, Any]) -> str:
             f"{len(content['values_options'])}, or tell me what matters most in a few words."
         )
     return (
-        f"Sorry, I didn't follow. Please reply a number from 1 to {len(content['options']) + 1}."
+        f"Sorry, I didn't follow. Please reply a number from 1 to {len(content['options']) + 1}, "
+        "or name the choice in a few words."
     )
 
 
 def _pick_option(words: str, options: list[dict[str, Any]]) -> str | None:
-    """ "the injection", "exercise": an option named by a word of its name, if only one fits."""
-    found = set()
+    """ "the jab", "knee replacement": the one option named by the words the aid lists for it
+    (`also_called`) or by a word of its name no other option's name has ("knee" names two);
+    naming two ("the needle or the operation") is not an answer."""
+    name_words = {
+        o["id"]: {w for w in re.findall(r"[a-z]{4,}", o["name"].lower()) if w not in _COMMON}
+        for o in options
+    }
+    named = []
     for option in options:
-        for word in re.findall(r"[a-z]{4,}", option["name"].lower()):
-            if re.search(rf"\b{word}", words) and word not in ("with", "into", "from", "care"):
-                found.add(option["id"])
-    return found.pop() if len(found) == 1 else None
+        others = set().union(*(v for k, v in name_words.items() if k != option["id"]))
+        phrases = [str(p).lower() for p in option.get("also_called") or []]
+        phrases += sorted(name_words[option["id"]] - others)
+        if any(re.search(rf"\b{re.escape(p)}\b", words) for p in phrases):
+            named.append(option["id"])
+    return named[0] if len(named) == 1 else None
 
 
 def advance(
@@ -181,9 +192,18 @@ def advance(
         return "why", state
     options = content["options"]
     if step in ("sure_before", "sure_after"):
+        if _QUESTION.search(words) and not re.fullmatch(r"(yes|no|y|n)( \w+)?", words):
+            return "why", state  # "what does sure mean?"
         meaning, value = read_reply(text, sure)
-        if meaning == "unclear" or meaning == "why":
-            return meaning, state
+        if meaning == "back":
+            if state["index"] == 0:
+                return "unclear", state
+            state["index"] -= 1
+            return "ok", state
+        if meaning == "unclear" and (_QUESTION.search(words) or text.strip().endswith("?")):
+            return "why", state
+        if meaning not in ("answer", "skip"):
+            return "unclear", state
         item_id = sure.items[state["index"]][0]
         state[step] = {**state[step], item_id: value if meaning == "answer" else None}
         if state["index"] + 1 < len(sure.items):
@@ -203,6 +223,8 @@ def advance(
             state["chunk"] += 1
         elif _BACK.match(words):
             state.update(index=max(0, state["index"] - 1), chunk=0)
+        elif _NEXT.match(words) and CHUNKS[state["chunk"]] == "benefits":
+            state["chunk"] += 1  # the downsides always follow the good points
         elif _MORE.match(words) or _NEXT.match(words):
             if state["index"] + 1 < len(options):
                 state.update(index=state["index"] + 1, chunk=0)
@@ -213,6 +235,9 @@ def advance(
         return "ok", state
     if step == "values":
         number = re.fullmatch(r"(\d+)", words)
+        if not number and (_QUESTION.search(words) or text.strip().endswith("?")):
+            state["questions"] = [*state.get("questions", []), text.strip()[:200]][-5:]
+            return "question", state
         if number and 1 <= int(number.group(1)) <= len(content["values_options"]):
             state["values"] = [content["values_options"][int(number.group(1)) - 1]]
         elif _DONT_KNOW.match(words):
@@ -229,6 +254,8 @@ def advance(
             state["leaning"] = options[int(number.group(1)) - 1]["id"]
         elif (number and int(number.group(1)) == len(options) + 1) or _UNSURE.search(words):
             state["leaning"] = "unsure"
+        elif _NOT.search(words):
+            return "unclear", state  # "anything but the rehab bed": never read as that choice
         elif not number and (chosen := _pick_option(words, options)):
             state["leaning"] = chosen
         else:

@@ -277,6 +277,7 @@ def test_ok_reads_on_and_never_skips_the_downsides() -> None:
     state = {**da.fresh_state(), "step": "options", "index": 1, "chunk": 1}
     _, after = da.advance(KNEE, state, "ok", _sure())
     assert (after["index"], da.CHUNKS[after["chunk"]]) == (1, "downsides")
+    state = {**state, "chunk": 2}
     _, after = da.advance(KNEE, state, "next", _sure())
     assert (after["index"], after["chunk"]) == (2, 0)
 
@@ -336,3 +337,52 @@ async def test_choices_again_soon_after_finishing_says_so() -> None:
     assert d.messages[0]["response"] == "utter_decision_aid_already_done"
     assert d.messages[0]["title"] == KNEE["title"]
     assert slots["decision_aid_stopped"] == "start_failed"
+
+
+CARE = AIDS[1]
+
+
+@pytest.mark.parametrize(
+    ("content", "reply", "leaning"),
+    [
+        (KNEE, "knee replacement", "knee_replacement"),
+        (KNEE, "the operation i think", "knee_replacement"),
+        (KNEE, "the jab", "steroid_injection"),
+        (CARE, "the rehab bed", "rehab_bed"),
+        (CARE, "a care home", "care_home"),
+    ],
+)
+def test_a_choice_named_in_natural_words(content: dict[str, Any], reply: str, leaning: str) -> None:
+    # The third trial: "knee replacement", "the operation" and "the rehab bed" were not read.
+    state = {**da.fresh_state(), "step": "leaning"}
+    meaning, after = da.advance(content, state, reply, _sure())
+    assert (meaning, after["leaning"]) == ("ok", leaning)
+
+
+def test_a_choice_said_with_a_negative_is_not_taken_as_that_choice() -> None:
+    state = {**da.fresh_state(), "step": "leaning"}
+    meaning, after = da.advance(CARE, state, "anything but the rehabilitation bed", _sure())
+    assert meaning == "unclear" and after["leaning"] is None
+    assert "name the choice" in da.unclear_text(CARE, state)
+
+
+def test_a_question_when_asked_what_matters_is_kept_not_taken_as_the_answer() -> None:
+    state = {**da.fresh_state(), "step": "values"}
+    meaning, after = da.advance(CARE, state, "what does reablement mean?", _sure())
+    assert meaning == "question" and after["values"] == [] and after["step"] == "values"
+    assert after["questions"] == ["what does reablement mean?"]
+
+
+def test_the_sure_questions_take_y_and_n_go_back_and_explain() -> None:
+    state = {**da.fresh_state(), "index": 1}
+    assert da.advance(KNEE, state, "Y", _sure())[1]["sure_before"] == {"understand": 1}
+    assert da.advance(KNEE, state, "n", _sure())[1]["sure_before"] == {"understand": 0}
+    meaning, after = da.advance(KNEE, state, "back", _sure())
+    assert meaning == "ok" and after["index"] == 0 and after["sure_before"] == {}
+    assert da.advance(KNEE, state, "what does sure mean?", _sure())[0] == "why"
+
+
+def test_next_after_the_good_points_still_shows_the_downsides() -> None:
+    state = {**da.fresh_state(), "step": "options", "index": 2, "chunk": 1}
+    _, after = da.advance(KNEE, state, "next", _sure())
+    assert (after["index"], da.CHUNKS[after["chunk"]]) == (2, "downsides")

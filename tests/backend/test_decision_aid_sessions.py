@@ -98,6 +98,7 @@ def test_requested_resumed_saved_and_completed_with_a_summary(
     assert "Leaning towards: Exercise, weight loss and pain relief" in done["summary"]
     assert "Avoiding an operation" in done["summary"] and "2 before, 4 after" in done["summary"]
     assert "Your questions: how long is the wait?" in done["summary"]
+    assert "?." not in done["summary"]
     assert not seeded.scalars(
         select(CallbackTask).where(CallbackTask.patient_id == patient.id)
     ).all()

@@ -161,11 +161,12 @@ def summary(row: DecisionAidSession) -> str:
     ]
     questions = [str(q) for q in (row.progress or {}).get("questions") or []]
     if questions:
-        parts.append(f"Your questions: {'; '.join(questions)[:300]}.")
+        asked = "; ".join(q.rstrip(" ?.!") + "?" for q in questions)[:300]
+        parts.append(f"Your questions: {asked}")
     if row.sure_before_score is not None or row.sure_after_score is not None:
         before = "-" if row.sure_before_score is None else row.sure_before_score
         after = "-" if row.sure_after_score is None else row.sure_after_score
-        parts.append(f"'Yes' to the 4 sure questions: {before} before, {after} after.")
+        parts.append(f"How sure you felt, out of 4: {before} before, {after} after.")
     return " ".join(parts)
 
 
