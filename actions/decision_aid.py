@@ -71,8 +71,22 @@ _QUESTION = re.compile(
 _NOT = re.compile(r"\b(not|but|no|dont|don't|never|except|rather not|without|against)\b")
 _DONT_KNOW = re.compile(r"^(dunno|dont know|don't know|not sure|no idea|unsure|idk)$")
 _BACK = re.compile(r"^(back|go back|previous|last one|the one before)$")
-_COMMON = {"choices", "choice", "where", "after", "with", "what", "your", "from", "about", "stay",
-           "into", "only", "support", "visits"}
+_COMMON = {
+    "choices",
+    "choice",
+    "where",
+    "after",
+    "with",
+    "what",
+    "your",
+    "from",
+    "about",
+    "stay",
+    "into",
+    "only",
+    "support",
+    "visits",
+}
 _UNSURE = re.compile(r"\b(not sure|unsure|dont know|don't know|no idea|undecided|cant decide)\b")
 
 
@@ -368,9 +382,7 @@ async def _open(
     if progress.get("step"):
         dispatcher.utter_message(response="utter_decision_aid_resume", title=content["title"])
     else:
-        dispatcher.utter_message(
-            response="utter_decision_aid_intro", decision=content["decision"]
-        )
+        dispatcher.utter_message(response="utter_decision_aid_intro", decision=content["decision"])
     return [
         SlotSet("decision_aid_session_id", started["id"]),
         SlotSet("decision_aid_content", content),
