@@ -207,12 +207,15 @@ def advance(
     options = content["options"]
     if step in ("sure_before", "sure_after"):
         if _QUESTION.search(words) and not re.fullmatch(r"(yes|no|y|n)( \w+)?", words):
-            return "why", state  # "what does sure mean?"
+            return "sure_why", state  # "what does sure mean?"
         meaning, value = read_reply(text, sure)
         if meaning == "back":
-            if state["index"] == 0:
+            if state["index"] > 0:
+                state["index"] -= 1
+            elif step == "sure_after":
+                state.update(step="leaning", index=0)  # back to the choice they lean towards
+            else:
                 return "unclear", state
-            state["index"] -= 1
             return "ok", state
         if meaning == "unclear" and (_QUESTION.search(words) or text.strip().endswith("?")):
             return "why", state
@@ -477,8 +480,12 @@ class ValidateDecisionAidForm(FormValidationAction):
             meaning = "later"
         if meaning == "later":
             return {"decision_aid_reply": "stopped", "decision_aid_stopped": "later"}
-        if meaning == "why":
-            dispatcher.utter_message(response="utter_decision_aid_why")
+        if meaning in ("why", "sure_why"):
+            dispatcher.utter_message(
+                response="utter_decision_aid_sure_why"
+                if meaning == "sure_why"
+                else "utter_decision_aid_why"
+            )
             return {"decision_aid_reply": None}
         if meaning == "unclear":
             return {"decision_aid_reply": None, "decision_aid_note": "unclear"}

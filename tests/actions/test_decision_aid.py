@@ -379,7 +379,11 @@ def test_the_sure_questions_take_y_and_n_go_back_and_explain() -> None:
     assert da.advance(KNEE, state, "n", _sure())[1]["sure_before"] == {"understand": 0}
     meaning, after = da.advance(KNEE, state, "back", _sure())
     assert meaning == "ok" and after["index"] == 0 and after["sure_before"] == {}
-    assert da.advance(KNEE, state, "what does sure mean?", _sure())[0] == "why"
+    assert da.advance(KNEE, state, "what does sure mean?", _sure())[0] == "sure_why"
+    # "back" at the first question after the choices returns to the leaning (the fourth trial).
+    after_first = {**da.fresh_state(), "step": "sure_after", "index": 0, "leaning": "exercise"}
+    meaning, back = da.advance(KNEE, after_first, "back", _sure())
+    assert meaning == "ok" and back["step"] == "leaning"
 
 
 def test_next_after_the_good_points_still_shows_the_downsides() -> None:
