@@ -3,10 +3,10 @@ service token). Access checks live here, not in routes."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal
 
 import jwt
-from fastapi import Depends
+from fastapi import Depends, Query
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -14,6 +14,8 @@ from backend.app.core.db import get_db
 from backend.app.core.security import decode_access_token, service_token_is_valid
 from backend.app.errors import Forbidden, NotAuthenticated
 from backend.app.models import Staff
+from backend.app.schemas.appointments import ActingFor
+from backend.app.services.access import Requester
 
 SessionDep = Annotated[Session, Depends(get_db)]
 
@@ -75,3 +77,22 @@ STAFF_ROLES = ("coordinator", "clinician", "admin")
 StaffCaller = Annotated[Caller, Depends(require(*STAFF_ROLES))]
 ServiceCaller = Annotated[Caller, Depends(require("service"))]
 StaffOrService = Annotated[Caller, Depends(require(*STAFF_ROLES, "service"))]
+
+
+# The action server says whom it acts for: in the body of a change (`acting_for`), or on a read
+# as query parameters. Both become the Requester that services/access.py checks.
+ActingKind = Annotated[
+    Literal["patient", "carer"] | None, Query(description="action server: acting for whom")
+]
+ActingId = Annotated[int | None, Query(ge=1, description="action server: their id")]
+ActingChannel = Annotated[Literal["sms", "webchat"], Query()]
+
+
+def acting_for_query(
+    kind: Literal["patient", "carer"] | None, who: int | None, channel: Literal["sms", "webchat"]
+) -> ActingFor | None:
+    return ActingFor(kind=kind, id=who, channel=channel) if kind and who else None
+
+
+def requester(caller: Caller, acting_for: ActingFor | None) -> Requester:
+    return Requester(caller.actor_type, caller.actor_id, caller.role, acting_for)

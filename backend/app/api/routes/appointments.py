@@ -7,9 +7,17 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 
-from backend.app.api.deps import Caller, SessionDep, StaffCaller, StaffOrService
+from backend.app.api.deps import (
+    ActingChannel,
+    ActingId,
+    ActingKind,
+    SessionDep,
+    StaffCaller,
+    StaffOrService,
+    acting_for_query,
+    requester,
+)
 from backend.app.schemas.appointments import (
-    ActingFor,
     AppointmentDetail,
     CallbackCreate,
     CallbackPublic,
@@ -21,32 +29,14 @@ from backend.app.schemas.appointments import (
     SlotsPublic,
 )
 from backend.app.services import appointments as service
-from backend.app.services.access import Requester
 
 router = APIRouter(tags=["appointments"])
-
-
-def _requester(caller: Caller, acting_for: ActingFor | None) -> Requester:
-    return Requester(caller.actor_type, caller.actor_id, caller.role, acting_for)
-
-
-def _acting_for(
-    kind: Literal["patient", "carer"] | None, who: int | None, channel: Literal["sms", "webchat"]
-) -> ActingFor | None:
-    return ActingFor(kind=kind, id=who, channel=channel) if kind and who else None
 
 
 def _detail(appointment: object) -> AppointmentDetail:
     detail = AppointmentDetail.model_validate(appointment)
     detail.change_blocked = service.change_blocked(appointment)  # type: ignore[arg-type]
     return detail
-
-
-ActingKind = Annotated[
-    Literal["patient", "carer"] | None, Query(description="action server: acting for whom")
-]
-ActingId = Annotated[int | None, Query(ge=1, description="action server: their id")]
-ActingChannel = Annotated[Literal["sms", "webchat"], Query()]
 
 
 @router.get("/appointments/{appointment_id}", response_model=AppointmentDetail)
@@ -58,8 +48,8 @@ def get_appointment(
     as_id: ActingId = None,
     channel: ActingChannel = "sms",
 ) -> AppointmentDetail:
-    requester = _requester(caller, _acting_for(as_kind, as_id, channel))
-    return _detail(service.get_appointment(session, appointment_id, requester))
+    who = requester(caller, acting_for_query(as_kind, as_id, channel))
+    return _detail(service.get_appointment(session, appointment_id, who))
 
 
 @router.get("/appointments/{appointment_id}/alternatives", response_model=SlotsPublic)
@@ -76,10 +66,8 @@ def list_alternatives(
     """Free slots this appointment could move to (409 with the reason when it cannot be changed
     by text: `change_within_window`, `change_needs_transport`, `change_needs_interpreter`,
     `appointment_not_changeable`)."""
-    requester = _requester(caller, _acting_for(as_kind, as_id, channel))
-    slots, count = service.alternatives(
-        session, appointment_id, requester, limit=limit, offset=offset
-    )
+    who = requester(caller, acting_for_query(as_kind, as_id, channel))
+    slots, count = service.alternatives(session, appointment_id, who, limit=limit, offset=offset)
     return SlotsPublic(data=[SlotPublic.model_validate(s) for s in slots], count=count)
 
 
@@ -88,24 +76,24 @@ def reschedule(
     session: SessionDep, caller: StaffOrService, appointment_id: int, body: RescheduleRequest
 ) -> AppointmentDetail:
     """Move into a free slot; 409 `slot_taken` if someone else got it first."""
-    requester = _requester(caller, body.acting_for)
-    return _detail(service.reschedule(session, appointment_id, requester, slot_id=body.slot_id))
+    who = requester(caller, body.acting_for)
+    return _detail(service.reschedule(session, appointment_id, who, slot_id=body.slot_id))
 
 
 @router.post("/appointments/{appointment_id}/cancel", response_model=AppointmentDetail)
 def cancel(
     session: SessionDep, caller: StaffOrService, appointment_id: int, body: CancelRequest
 ) -> AppointmentDetail:
-    requester = _requester(caller, body.acting_for)
-    return _detail(service.cancel(session, appointment_id, requester, reason=body.reason))
+    who = requester(caller, body.acting_for)
+    return _detail(service.cancel(session, appointment_id, who, reason=body.reason))
 
 
 @router.post("/appointments/{appointment_id}/confirm", response_model=AppointmentDetail)
 def confirm(
     session: SessionDep, caller: StaffOrService, appointment_id: int, body: ConfirmRequest
 ) -> AppointmentDetail:
-    requester = _requester(caller, body.acting_for)
-    return _detail(service.confirm(session, appointment_id, requester))
+    who = requester(caller, body.acting_for)
+    return _detail(service.confirm(session, appointment_id, who))
 
 
 @router.post("/callback-tasks", response_model=CallbackPublic, status_code=status.HTTP_201_CREATED)
@@ -114,7 +102,7 @@ def request_callback(
 ) -> CallbackPublic:
     task = service.request_callback(
         session,
-        _requester(caller, body.acting_for),
+        requester(caller, body.acting_for),
         patient_id=body.patient_id,
         appointment_id=body.appointment_id,
         reason=body.reason,

@@ -2,13 +2,20 @@
 `GET /api/v1/patients/{id}/assessments`), started or resumed, answered item by item and scored
 by the action server acting for a patient or consenting carer; requested by a coordinator."""
 
-from typing import Annotated, Literal
+from fastapi import APIRouter, status
 
-from fastapi import APIRouter, Query, status
-
-from backend.app.api.deps import Caller, ServiceCaller, SessionDep, StaffCaller, StaffOrService
+from backend.app.api.deps import (
+    ActingChannel,
+    ActingId,
+    ActingKind,
+    ServiceCaller,
+    SessionDep,
+    StaffCaller,
+    StaffOrService,
+    acting_for_query,
+    requester,
+)
 from backend.app.errors import Forbidden
-from backend.app.schemas.appointments import ActingFor
 from backend.app.schemas.assessments import (
     AssessmentAnswer,
     AssessmentComplete,
@@ -22,13 +29,8 @@ from backend.app.schemas.assessments import (
     ScalePointPublic,
 )
 from backend.app.services import assessments as service
-from backend.app.services.access import Requester
 
 router = APIRouter(tags=["assessments"])
-
-
-def _requester(caller: Caller, acting_for: ActingFor | None) -> Requester:
-    return Requester(caller.actor_type, caller.actor_id, caller.role, acting_for)
 
 
 @router.get("/instruments/{kind}", response_model=InstrumentPublic)
@@ -57,13 +59,13 @@ def list_assessments(
     session: SessionDep,
     caller: StaffOrService,
     patient_id: int,
-    as_kind: Annotated[Literal["patient", "carer"] | None, Query()] = None,
-    as_id: Annotated[int | None, Query(ge=1)] = None,
-    channel: Annotated[Literal["sms", "webchat"], Query()] = "sms",
+    as_kind: ActingKind = None,
+    as_id: ActingId = None,
+    channel: ActingChannel = "sms",
 ) -> AssessmentsPublic:
     """Newest first, each with `instrument`, `completed_at`, `score`, `level`."""
-    acting_for = ActingFor(kind=as_kind, id=as_id, channel=channel) if as_kind and as_id else None
-    rows = service.list_for_patient(session, _requester(caller, acting_for), patient_id)
+    acting_for = acting_for_query(as_kind, as_id, channel)
+    rows = service.list_for_patient(session, requester(caller, acting_for), patient_id)
     return AssessmentsPublic(
         data=[AssessmentPublic.model_validate(a) for a in rows], count=len(rows)
     )
@@ -75,7 +77,7 @@ def start_assessment(
 ) -> AssessmentPublic:
     """Start one, or resume the unfinished one where it was left."""
     assessment = service.start_or_resume(
-        session, _requester(caller, body.acting_for), patient_id, body.instrument
+        session, requester(caller, body.acting_for), patient_id, body.instrument
     )
     return AssessmentPublic.model_validate(assessment)
 
@@ -91,7 +93,7 @@ def request_assessment(
     """A coordinator or clinician asks the patient to take one; the invitation goes by SMS."""
     if caller.role not in ("coordinator", "clinician"):
         raise Forbidden("role_not_allowed")
-    assessment = service.request(session, _requester(caller, None), patient_id, body.instrument)
+    assessment = service.request(session, requester(caller, None), patient_id, body.instrument)
     return AssessmentPublic.model_validate(assessment)
 
 
@@ -100,7 +102,7 @@ def answer_item(
     session: SessionDep, caller: ServiceCaller, assessment_id: int, body: AssessmentAnswer
 ) -> AssessmentPublic:
     assessment = service.answer(
-        session, _requester(caller, body.acting_for), assessment_id, body.item_id, body.value
+        session, requester(caller, body.acting_for), assessment_id, body.item_id, body.value
     )
     return AssessmentPublic.model_validate(assessment)
 
@@ -110,5 +112,5 @@ def complete_assessment(
     session: SessionDep, caller: ServiceCaller, assessment_id: int, body: AssessmentComplete
 ) -> AssessmentPublic:
     """Score it; 409 `not_enough_answers` when the instrument's minimum is not met."""
-    assessment = service.complete(session, _requester(caller, body.acting_for), assessment_id)
+    assessment = service.complete(session, requester(caller, body.acting_for), assessment_id)
     return AssessmentPublic.model_validate(assessment)

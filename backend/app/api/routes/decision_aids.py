@@ -3,13 +3,20 @@
 session for a patient, saves progress step by step and completes it; staff list a patient's
 sessions and request one, which texts the invitation."""
 
-from typing import Annotated, Literal
+from fastapi import APIRouter, status
 
-from fastapi import APIRouter, Query, status
-
-from backend.app.api.deps import Caller, ServiceCaller, SessionDep, StaffCaller, StaffOrService
+from backend.app.api.deps import (
+    ActingChannel,
+    ActingId,
+    ActingKind,
+    ServiceCaller,
+    SessionDep,
+    StaffCaller,
+    StaffOrService,
+    acting_for_query,
+    requester,
+)
 from backend.app.errors import Forbidden, InvalidInput
-from backend.app.schemas.appointments import ActingFor
 from backend.app.schemas.decision_aids import (
     DecisionAidListed,
     DecisionAidPublic,
@@ -22,13 +29,8 @@ from backend.app.schemas.decision_aids import (
     DecisionAidsPublic,
 )
 from backend.app.services import decision_aid_sessions as service
-from backend.app.services.access import Requester
 
 router = APIRouter(tags=["decision aids"])
-
-
-def _requester(caller: Caller, acting_for: ActingFor | None) -> Requester:
-    return Requester(caller.actor_type, caller.actor_id, caller.role, acting_for)
 
 
 @router.get("/decision-aids", response_model=DecisionAidsPublic)
@@ -61,12 +63,12 @@ def list_sessions(
     session: SessionDep,
     caller: StaffOrService,
     patient_id: int,
-    as_kind: Annotated[Literal["patient", "carer"] | None, Query()] = None,
-    as_id: Annotated[int | None, Query(ge=1)] = None,
-    channel: Annotated[Literal["sms", "webchat"], Query()] = "sms",
+    as_kind: ActingKind = None,
+    as_id: ActingId = None,
+    channel: ActingChannel = "sms",
 ) -> DecisionAidSessionsPublic:
-    acting_for = ActingFor(kind=as_kind, id=as_id, channel=channel) if as_kind and as_id else None
-    rows = service.list_for_patient(session, _requester(caller, acting_for), patient_id)
+    acting_for = acting_for_query(as_kind, as_id, channel)
+    rows = service.list_for_patient(session, requester(caller, acting_for), patient_id)
     return DecisionAidSessionsPublic(
         data=[DecisionAidSessionPublic.model_validate(r) for r in rows], count=len(rows)
     )
@@ -81,7 +83,7 @@ def start_session(
     """Resume the unfinished one (of `aid_id`, or any), or start `aid_id`;
     409 `choose_decision_aid` when no aid is named and none is waiting."""
     row = service.start_or_resume(
-        session, _requester(caller, body.acting_for), patient_id, body.aid_id
+        session, requester(caller, body.acting_for), patient_id, body.aid_id
     )
     return DecisionAidSessionPublic.model_validate(row)
 
@@ -96,7 +98,7 @@ def request_session(
 ) -> DecisionAidSessionPublic:
     if caller.role not in ("coordinator", "clinician"):
         raise Forbidden("role_not_allowed")
-    row = service.request(session, _requester(caller, None), patient_id, body.aid_id)
+    row = service.request(session, requester(caller, None), patient_id, body.aid_id)
     return DecisionAidSessionPublic.model_validate(row)
 
 
@@ -109,7 +111,7 @@ def save_progress(
     changes = body.model_dump(exclude_unset=True, exclude={"acting_for"})
     if not changes:
         raise InvalidInput("nothing_to_save")
-    row = service.save_progress(session, _requester(caller, body.acting_for), session_id, changes)
+    row = service.save_progress(session, requester(caller, body.acting_for), session_id, changes)
     return DecisionAidSessionPublic.model_validate(row)
 
 
@@ -120,5 +122,5 @@ def complete_session(
     session: SessionDep, caller: ServiceCaller, session_id: int, body: DecisionAidSessionComplete
 ) -> DecisionAidSessionPublic:
     """Scored and summarised; SURE after of 3 or less opens a task for the care coordinator."""
-    row = service.complete(session, _requester(caller, body.acting_for), session_id)
+    row = service.complete(session, requester(caller, body.acting_for), session_id)
     return DecisionAidSessionPublic.model_validate(row)

@@ -2,10 +2,15 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 
-from backend.app.api.deps import ServiceCaller, SessionDep, StaffCaller, StaffOrService
+from backend.app.api.deps import (
+    ServiceCaller,
+    SessionDep,
+    StaffCaller,
+    StaffOrService,
+    acting_for_query,
+)
 from backend.app.errors import Forbidden, NotFound
 from backend.app.models import Patient
-from backend.app.schemas.appointments import ActingFor
 from backend.app.schemas.patients import (
     AppointmentPublic,
     AppointmentsPublic,
@@ -128,7 +133,7 @@ def list_appointments(
     channel: Annotated[Literal["sms", "webchat"], Query()] = "sms",
 ) -> AppointmentsPublic:
     """Staff by role; the action server only for the patient or a consenting carer it names."""
-    acting_for = ActingFor(kind=as_kind, id=as_id, channel=channel) if as_kind and as_id else None
+    acting_for = acting_for_query(as_kind, as_id, channel)
     # Access first (refusals audited), so a refused caller cannot learn which ids exist.
     actor = authorise(
         session,
