@@ -31,16 +31,16 @@ from rasa_sdk.types import DomainDict
 
 from actions.clients.backend import BackendClient, BackendError, ChangeRefused, parse_time
 from actions.identity import disclosure_allowed
-from actions.opt_out import record_sms_preference
 from actions.questionnaire import (
     _LATER,
     _WHY,
     CHANGES,
     DECLINE,
     _normalise,
+    close_unfinished,
     load_questionnaire,
     read_reply,
-    start_change,
+    started_by,
 )
 from actions.reschedule import _intent, leaving, opting_out
 from actions.session import client_for
@@ -90,9 +90,9 @@ _COMMON = {
 _UNSURE = re.compile(r"\b(not sure|unsure|dont know|don't know|no idea|undecided|cant decide)\b")
 
 
-def _this_message(tracker: Tracker) -> str:
-    message = tracker.latest_message or {}
-    return f"started:{message.get('message_id') or message.get('text') or ''}"
+def _asks(words: str, text: str) -> bool:
+    """Whether a reply is a question ("what does reablement mean?")."""
+    return bool(_QUESTION.search(words)) or text.strip().endswith("?")
 
 
 def fresh_state() -> dict[str, Any]:
@@ -206,7 +206,7 @@ def advance(
         return "why", state
     options = content["options"]
     if step in ("sure_before", "sure_after"):
-        if _QUESTION.search(words) and not re.fullmatch(r"(yes|no|y|n)( \w+)?", words):
+        if _asks(words, "") and not re.fullmatch(r"(yes|no|y|n)( \w+)?", words):
             return "sure_why", state  # "what does sure mean?"
         meaning, value = read_reply(text, sure)
         if meaning == "back":
@@ -217,7 +217,7 @@ def advance(
             else:
                 return "unclear", state
             return "ok", state
-        if meaning == "unclear" and (_QUESTION.search(words) or text.strip().endswith("?")):
+        if meaning == "unclear" and _asks(words, text):
             return "why", state
         if meaning not in ("answer", "skip"):
             return "unclear", state
@@ -231,8 +231,9 @@ def advance(
             state.update(step="done", index=0)
         return "ok", state
     if step == "options":
-        asked = _QUESTION.search(words) or text.strip().endswith("?")
-        if asked and not (_MORE.match(words) or _NEXT.match(words) or _BACK.match(words)):
+        if _asks(words, text) and not (
+            _MORE.match(words) or _NEXT.match(words) or _BACK.match(words)
+        ):
             # Kept for the appointment: the summary lists it for the clinician.
             state["questions"] = [*state.get("questions", []), text.strip()[:200]][-5:]
             return "question", state
@@ -252,7 +253,7 @@ def advance(
         return "ok", state
     if step == "values":
         number = re.fullmatch(r"(\d+)", words)
-        if not number and (_QUESTION.search(words) or text.strip().endswith("?")):
+        if not number and _asks(words, text):
             state["questions"] = [*state.get("questions", []), text.strip()[:200]][-5:]
             return "question", state
         if number and 1 <= int(number.group(1)) <= len(content["values_options"]):
@@ -324,7 +325,7 @@ class ActionDecisionAidStart(Action):
             return [*failed, *asked]
         client = client_for(tracker)
         patient_id = int(tracker.get_slot("patient_id"))
-        events.append(SlotSet("decision_aid_note", _this_message(tracker)))
+        events.append(SlotSet("decision_aid_note", started_by(tracker)))
         if tracker.get_slot("safety_concern_open"):
             dispatcher.utter_message(response="utter_questionnaire_after_concern")
         try:
@@ -448,7 +449,7 @@ class ValidateDecisionAidForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, object]:
-        if tracker.get_slot("decision_aid_note") == _this_message(tracker):
+        if tracker.get_slot("decision_aid_note") == started_by(tracker):
             return {"decision_aid_reply": None}  # the message that started it
         text = str(slot_value or "")
         if opting_out(tracker):
@@ -559,20 +560,9 @@ class ActionDecisionAidFinish(Action):
     ) -> list[EventType]:
         reset = [SlotSet(name, None) for name in FORM_SLOTS]
         stopped = tracker.get_slot("decision_aid_stopped")
-        if stopped in ("start_failed", "backend"):
-            return reset
-        if stopped == "opt_out":
-            await record_sms_preference(dispatcher, tracker, opted_out=True)
-            return reset
-        if stopped == "later":
-            dispatcher.utter_message(response="utter_decision_aid_later")
-            return reset
-        if stopped == "declined":
-            dispatcher.utter_message(response="utter_decision_aid_declined")
-            return reset
-        if stopped in CHANGES:
-            dispatcher.utter_message(response="utter_decision_aid_paused_for_change")
-            return [*reset, *await start_change(stopped, dispatcher, tracker, domain)]
+        closed = await close_unfinished(stopped, "decision_aid", dispatcher, tracker, domain)
+        if closed is not None:
+            return [*reset, *closed]
         content = tracker.get_slot("decision_aid_content") or {}
         client = client_for(tracker)
         try:

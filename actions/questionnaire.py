@@ -194,6 +194,29 @@ async def load_questionnaire(client: BackendClient, kind: str = KIND) -> Questio
     return questionnaire
 
 
+async def close_unfinished(
+    stopped: str | None,
+    flow: str,
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    domain: DomainDict,
+) -> list[EventType] | None:
+    """What a questionnaire or guide (`flow`) says when it ended before its last step, and any
+    events that follow (a change of appointment started); None when it did reach the end."""
+    if stopped in ("start_failed", "backend"):
+        return []  # already told why
+    if stopped == "opt_out":
+        await record_sms_preference(dispatcher, tracker, opted_out=True)
+        return []
+    if stopped in ("later", "declined"):
+        dispatcher.utter_message(response=f"utter_{flow}_{stopped}")
+        return []
+    if stopped in CHANGES:
+        dispatcher.utter_message(response=f"utter_{flow}_paused_for_change")
+        return await start_change(stopped, dispatcher, tracker, domain)
+    return None
+
+
 async def start_change(
     intent: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
 ) -> list[EventType]:
@@ -214,7 +237,7 @@ def level_message(level: int | None) -> str:
     return str((replies.get("levels") or {}).get(level) or replies["default"])
 
 
-def _this_message(tracker: Tracker) -> str:
+def started_by(tracker: Tracker) -> str:
     message = tracker.latest_message or {}
     return f"started:{message.get('message_id') or message.get('text') or ''}"
 
@@ -279,7 +302,7 @@ class ActionQuestionnaireStart(Action):
         events += [
             # The message that started it (e.g. the date of birth) is not an answer: the form
             # may be handed it when it starts in the same turn.
-            SlotSet("questionnaire_note", _this_message(tracker)),
+            SlotSet("questionnaire_note", started_by(tracker)),
             SlotSet("questionnaire_assessment_id", assessment.id),
             SlotSet("questionnaire_answered", assessment.answers),
             SlotSet("questionnaire_skipped", []),
@@ -353,7 +376,7 @@ class ValidateQuestionnaireForm(FormValidationAction):
         if slot_value == "done":
             return {"questionnaire_answer": "done"}
         note = tracker.get_slot("questionnaire_note")
-        if note == _this_message(tracker):
+        if note == started_by(tracker):
             return {"questionnaire_answer": None}  # the message that started it
         client = client_for(tracker)
         answered, skipped = _answered(tracker), _skipped(tracker)
@@ -434,21 +457,10 @@ class ActionQuestionnaireFinish(Action):
     ) -> list[EventType]:
         reset = [SlotSet(name, None) for name in FORM_SLOTS]
         stopped = tracker.get_slot("questionnaire_stopped")
-        if stopped in ("start_failed", "backend"):
-            return reset
-        if stopped == "opt_out":
-            await record_sms_preference(dispatcher, tracker, opted_out=True)
-            return reset
+        closed = await close_unfinished(stopped, "questionnaire", dispatcher, tracker, domain)
+        if closed is not None:
+            return [*reset, *closed]
         answered = _answered(tracker)
-        if stopped == "later":
-            dispatcher.utter_message(response="utter_questionnaire_later")
-            return reset
-        if stopped == "declined":
-            dispatcher.utter_message(response="utter_questionnaire_declined")
-            return reset
-        if stopped in CHANGES:
-            dispatcher.utter_message(response="utter_questionnaire_paused_for_change")
-            return [*reset, *await start_change(stopped, dispatcher, tracker, domain)]
         client = client_for(tracker)
         try:
             assessment = await client.complete_assessment(
