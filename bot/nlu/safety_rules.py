@@ -247,6 +247,7 @@ class SafetyRules:
         offsets: list[int],
         at: int,
         matches: list[tuple[_Entry, re.Match[str]]],
+        answered: bool = False,
     ) -> list[Concern]:
         if not matches:
             return []  # most clauses: no context to work out
@@ -256,8 +257,11 @@ class SafetyRules:
         recurring = now or any(p.search(clause) for p in self.recurrence)
         historical = not recurring and any(p.search(clause) for p in self.historical)
         # "I put 'nearly every day' for the question about being better off dead": a positive
-        # answer to a screening question is a disclosure, not a hypothetical.
-        answered = any(p.search(clause) for p in self.positive_answer)
+        # answer to a screening question is a disclosure, not a hypothetical: in this clause or
+        # the one before ("Q5: nearly every day. (the one about being better off dead)"), not
+        # after ("I put 'not at all' for the one about being better off dead, the others were
+        # 'several days'").
+        answered = answered or any(p.search(clause) for p in self.positive_answer)
         for entry, match in matches:
             begin, finish = match.start() - at, match.end() - at
             before = clause[:begin]
@@ -326,9 +330,10 @@ class SafetyRules:
         raw_clauses = _CLAUSE_BREAK.split(text or "")
         prepared = [self._prepare(raw) for raw in raw_clauses]
         matches = self._matches([clause for clause, _ in prepared])
+        answers = [any(p.search(clause) for p in self.positive_answer) for clause, _ in prepared]
         at = 0
-        for raw_clause, (clause, offsets), clause_matches in zip(
-            raw_clauses, prepared, matches, strict=True
+        for index, (raw_clause, (clause, offsets), clause_matches) in enumerate(
+            zip(raw_clauses, prepared, matches, strict=True)
         ):
             start, at = at, at + len(clause) + 1
             if previous and self._is_answer_no(raw_clause):
@@ -336,7 +341,9 @@ class SafetyRules:
                 concerns = concerns[: -len(previous)] + [self._negate(c) for c in previous]
                 previous = []
                 continue
-            previous = self._clause_concerns(raw_clause, clause, offsets, start, clause_matches)
+            previous = self._clause_concerns(
+                raw_clause, clause, offsets, start, clause_matches, index > 0 and answers[index - 1]
+            )
             concerns.extend(previous)
         # One concern per category: the most severe mention.
         best: dict[str, Concern] = {}

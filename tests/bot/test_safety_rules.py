@@ -173,6 +173,15 @@ def test_a_positive_screening_answer_is_a_disclosure_not_a_hypothetical() -> Non
     )
     assert rules.detect(asked)["severity"] in ("none", "routine")
     assert rules.detect(answered)["severity"] == "urgent"
+    # The answer and the question in different sentences of one message (held-out X).
+    split = "Q5 answer: nearly every day. (the one about being better off dead)"
+    assert rules.detect(split)["severity"] == "urgent"
+    # A denial still holds: suicide is never cleared below routine, and is not raised.
+    denied = "Q4: nearly every day. Q9 (being better off dead): not at all"
+    assert rules.detect(denied)["severity"] == "routine"
+    # A positive answer after the question belongs to other questions.
+    others = "I put 'not at all' for the one about being better off dead, the rest 'several days'"
+    assert rules.detect(others)["severity"] == "routine"
 
 
 @pytest.mark.parametrize(
