@@ -26,7 +26,6 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu import safety_model
 from bot.nlu.safety_model import (
-    CALM_THRESHOLD,
     EMERGENCY_THRESHOLD,
     FLAG_THRESHOLD,
     SafetyModel,
@@ -88,9 +87,6 @@ class SafetyDetector(GraphComponent):
         return {
             "flag_threshold": FLAG_THRESHOLD,
             "emergency_threshold": EMERGENCY_THRESHOLD,
-            # How sure the model must be that a message is calm to make a lexicon's urgent flag
-            # routine (never for suicide, safeguarding or time-critical categories).
-            "calm_threshold": CALM_THRESHOLD,
             # Keep equal to the FallbackClassifier's threshold in config.yml.
             "fallback_threshold": 0.4,
         }
@@ -131,7 +127,6 @@ class SafetyDetector(GraphComponent):
             training_rows(),
             flag_threshold=self._config["flag_threshold"],
             emergency_threshold=self._config["emergency_threshold"],
-            calm_threshold=self._config["calm_threshold"],
         )
         with self._storage.write_to(self._resource) as directory:
             joblib.dump(self._model, directory / MODEL_FILE)

@@ -1,19 +1,9 @@
 """The safety detector's second signal: a small statistical model (character and word n-grams,
 logistic regression) trained on the labelled tuning and training messages, for phrasings the
-lexicon has not met. It raises a message's severity when it is confident of a concern. It never
-clears anything: the one thing it may do downwards is turn a lexicon's urgent flag into a routine
-one (still raised for the care team's review, and the reply still says to call 111 or 999 if
-things get worse) when it is at least `CALM_THRESHOLD` sure the message is calm, and only for
-categories outside `NEVER_LOWERED` (suicide and self-harm, safeguarding, and the time-critical
-physical ones). Emergencies are never lowered. (An earlier rule that lowered urgent flags to
-nothing was removed after two safety reviews found real concerns it cleared.)
-
-`CALM_THRESHOLD` (0.95) was chosen in session 7 on sets W, X, Y and Z as each was first measured
-(the lexicon of the day, a model trained without the set): of their 2,148 urgent or emergency
-messages none was lowered, and 20 of the 95 false alarms would have been routine instead. On the
-older sets, by six-fold cross-validation, 3 of about 6,000 serious messages would have been
-lowered (a "double dose" reply, peak flow at half, a mother not herself after a birth), which is
-why medication, breathing, seizure and allergy flags are now never lowered either.
+lexicon has not met. It can only raise a message's severity, never lower it, so the lexicon's
+context rules (a suicide mention is never cleared) still hold. (A rule letting it lower "sure
+calm" urgent flags was tried and removed: two safety reviews found real concerns it lowered, and
+once made safe it no longer changed the held-out figures. README, "Tests and figures".)
 
 Thresholds were chosen on validation sets A, I, K and S (`data/safety/eval/validation_*.tsv`)
 and on sets F, G and H while they were validation sets (they now train the model): session 6
@@ -43,20 +33,6 @@ from bot.nlu.safety_rules import SEVERITY_RANK, SafetyRules, normalise
 EVAL = Path(__file__).resolve().parents[2] / "data" / "safety" / "eval"
 FLAG_THRESHOLD = 0.75
 EMERGENCY_THRESHOLD = 0.6
-CALM_THRESHOLD = 0.95
-# Urgent lexicon flags in these categories are never lowered, however calm the model finds them.
-NEVER_LOWERED = frozenset(
-    {
-        "suicide_self_harm",
-        "safeguarding",
-        "chest_pain",
-        "stroke",
-        "breathing",
-        "allergic_reaction",
-        "overdose_medication",
-        "seizure",
-    }
-)
 SEVERITY_C = 30  # the severity classifier's inverse regularisation; chosen as the docstring says
 _EXCERPT = 200
 
@@ -96,7 +72,6 @@ class SafetyModel:
     category: LogisticRegression
     flag_threshold: float = FLAG_THRESHOLD
     emergency_threshold: float = EMERGENCY_THRESHOLD
-    calm_threshold: float = CALM_THRESHOLD
 
     @classmethod
     def fit(cls, rows: list[Row], **thresholds: float) -> "SafetyModel":
@@ -185,34 +160,25 @@ class SafetyModel:
     def predict(self, text: str, above: str = "none") -> tuple[str, str] | None:
         """(severity, category) when the model is confident of a concern more severe than
         `above`, else None. The category is only worked out then (most messages have none)."""
-        return self.assess(text, above)[0]
-
-    def assess(self, text: str, above: str = "none") -> tuple[tuple[str, str] | None, bool]:
-        """`predict`'s answer, and whether the model is at least `calm_threshold` sure that the
-        message is calm (never for a message it knows none of the words of)."""
         features = self._weights(normalise(text))
         if not features:
-            return None, False
-        probabilities = self._probabilities(self.severity, features)
-        calm = probabilities["calm"] >= self.calm_threshold
-        severity = self.level(probabilities)
+            return None
+        severity = self.level(self._probabilities(self.severity, features))
         if severity is None or SEVERITY_RANK[severity] <= SEVERITY_RANK[above]:
-            return None, calm
+            return None
         categories = self._probabilities(self.category, features)
-        return (severity, max(categories, key=categories.__getitem__)), calm
+        return severity, max(categories, key=categories.__getitem__)
 
 
 def combine(
     result: dict[str, Any], text: str, model: SafetyModel | None, rules: SafetyRules
 ) -> dict[str, Any]:
-    """Add the model's concern when it is more severe than anything the lexicon found; or, when
-    the lexicon's worst is an urgent flag the model is sure is calm, make it routine (see the
-    module's docstring for which flags may be)."""
+    """Add the model's concern when it is more severe than anything the lexicon found."""
     if model is None or result["severity"] == "emergency":
-        return result  # nothing to raise, and an emergency is never lowered
-    predicted, calm = model.assess(text, above=result["severity"])
+        return result  # nothing to raise
+    predicted = model.predict(text, above=result["severity"])
     if predicted is None:
-        return _lowered(result) if calm else result
+        return result
     severity, category = predicted
     excerpt = re.sub(r"\s+", " ", text).strip()[:_EXCERPT]
     concern = {
@@ -225,15 +191,3 @@ def combine(
     }
     others = [c for c in result["concerns"] if c["category"] != category]
     return {"severity": severity, "concerns": [concern, *others]}
-
-
-def _lowered(result: dict[str, Any]) -> dict[str, Any]:
-    """An urgent lexicon result as routine, when every urgent concern in it may be lowered."""
-    urgent = [c for c in result["concerns"] if c["severity"] == "urgent"]
-    if result["severity"] != "urgent" or any(
-        c["category"] in NEVER_LOWERED or c.get("source") != "lexicon" for c in urgent
-    ):
-        return result
-    lowered = {"severity": "routine", "source": "lexicon_lowered"}
-    concerns = [{**c, **lowered} if c["severity"] == "urgent" else c for c in result["concerns"]]
-    return {"severity": "routine", "concerns": concerns}

@@ -1,11 +1,8 @@
-"""The detector's second signal: trained on the labelled rows, it raises severities and never clears
-anything; the most it may do downwards is make a sure-calm urgent lexicon flag routine."""
-
-from dataclasses import replace
+"""The detector's second signal: trained on the labelled rows, it only ever raises a severity."""
 
 import pytest
 
-from bot.nlu.safety_model import NEVER_LOWERED, SafetyModel, combine, training_rows
+from bot.nlu.safety_model import SafetyModel, combine, training_rows
 from bot.nlu.safety_rules import SEVERITY_RANK, load_rules
 
 
@@ -51,57 +48,13 @@ def test_stays_quiet_on_ordinary_messages(model: SafetyModel, text: str) -> None
         "dad fell yesterday and his knee is swollen",
     ],
 )
-def test_real_concerns_keep_what_the_lexicon_found(model: SafetyModel, text: str) -> None:
+def test_never_lowers_what_the_lexicon_found(model: SafetyModel, text: str) -> None:
     lexicon = load_rules().detect(text)
     combined = detect(model, text)
     assert SEVERITY_RANK[combined["severity"]] >= SEVERITY_RANK[lexicon["severity"]]
     assert {c["category"] for c in lexicon["concerns"]} <= {
         c["category"] for c in combined["concerns"]
     }
-
-
-def test_a_sure_calm_urgent_flag_becomes_routine_and_is_still_raised(model: SafetyModel) -> None:
-    """With the calm threshold at 0 the model is 'sure' every message is calm: every urgent flag
-    it may lower becomes routine (kept, marked, still escalated for review), nothing else moves."""
-    eager = replace(model, calm_threshold=0.0)
-    text = "dad fell yesterday and his knee is swollen"
-    assert load_rules().detect(text)["severity"] == "urgent"
-    result = detect(eager, text)
-    assert result["severity"] == "routine"
-    [concern] = [c for c in result["concerns"] if c["category"] == "fall"]
-    assert concern["severity"] == "routine" and concern["source"] == "lexicon_lowered"
-    # At the real threshold the same message stays urgent.
-    assert detect(model, text)["severity"] == "urgent"
-
-
-@pytest.mark.parametrize(
-    "text, category",
-    [
-        ("everyone would be better off without me", "suicide_self_harm"),
-        ("my carer takes my pension and shouts at me", "safeguarding"),
-        ("needing my gtn spray more often than usual this week", "chest_pain"),
-        ("my face went droopy for ten minutes earlier, fine now", "stroke"),
-        ("more breathless than usual walking to the shop", "breathing"),
-        ("took my blood pressure tablets twice this morning", "overdose_medication"),
-        ("her lips are a bit swollen since the new tablet", "allergic_reaction"),
-        ("he had a fit this morning, over now", "seizure"),
-    ],
-)
-def test_never_lowers_protected_categories(model: SafetyModel, text: str, category: str) -> None:
-    assert category in NEVER_LOWERED
-    rules = load_rules()
-    lexicon = rules.detect(text)
-    assert lexicon["severity"] == "urgent"
-    assert category in {c["category"] for c in lexicon["concerns"]}
-    eager = replace(model, calm_threshold=0.0)
-    assert combine(lexicon, text, eager, rules)["severity"] == "urgent"
-
-
-def test_never_lowers_an_emergency(model: SafetyModel) -> None:
-    eager = replace(model, calm_threshold=0.0)
-    for text in ("mum has collapsed and wont wake up", "i cant breathe"):
-        assert load_rules().detect(text)["severity"] == "emergency"
-        assert detect(eager, text)["severity"] == "emergency"
 
 
 def test_a_denied_suicide_mention_is_still_kept(model: SafetyModel) -> None:
