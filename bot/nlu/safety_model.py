@@ -1,9 +1,13 @@
 """The safety detector's second signal: a small statistical model (character and word n-grams,
 logistic regression) trained on the labelled tuning and training messages, for phrasings the
 lexicon has not met. It can only raise a message's severity, never lower it, so the lexicon's
-context rules (a suicide mention is never cleared) still hold. (A rule letting it lower "sure
-calm" urgent flags was tried and removed: two safety reviews found real concerns it lowered, and
-once made safe it no longer changed the held-out figures. README, "Tests and figures".)
+context rules (a suicide mention is never cleared) still hold. (Rules letting it lower "sure
+calm" urgent flags were tried twice and removed: in sessions 3-4 two safety reviews found real
+concerns it cleared; in session 7, one lowering them only to routine and never for suicide,
+safeguarding or time-critical categories, a third review found it demoted 34 of 345 real urgent
+messages written in calm framings ("fainted twice today. no rush", "dad's delirious lol", a
+concern inside a repeat-prescription request), and that the backend rejected its escalations.
+README, "Tests and figures".)
 
 Thresholds were chosen on validation sets A, I, K and S (`data/safety/eval/validation_*.tsv`)
 and on sets F, G and H while they were validation sets (they now train the model): session 6
