@@ -247,7 +247,7 @@ class SafetyRules:
         offsets: list[int],
         at: int,
         matches: list[tuple[_Entry, re.Match[str]]],
-        answered: bool = False,
+        answered: bool,
     ) -> list[Concern]:
         if not matches:
             return []  # most clauses: no context to work out
@@ -256,12 +256,8 @@ class SafetyRules:
         now = any(p.search(clause) for p in self.current)
         recurring = now or any(p.search(clause) for p in self.recurrence)
         historical = not recurring and any(p.search(clause) for p in self.historical)
-        # "I put 'nearly every day' for the question about being better off dead": a positive
-        # answer to a screening question is a disclosure, not a hypothetical: in this clause or
-        # the one before ("Q5: nearly every day. (the one about being better off dead)"), not
-        # after ("I put 'not at all' for the one about being better off dead, the others were
-        # 'several days'").
-        answered = answered or any(p.search(clause) for p in self.positive_answer)
+        # `answered`: a positive answer to a screening question in this clause or the one before
+        # (see `detect`) makes a mention a disclosure, not a hypothetical.
         for entry, match in matches:
             begin, finish = match.start() - at, match.end() - at
             before = clause[:begin]
@@ -330,6 +326,10 @@ class SafetyRules:
         raw_clauses = _CLAUSE_BREAK.split(text or "")
         prepared = [self._prepare(raw) for raw in raw_clauses]
         matches = self._matches([clause for clause, _ in prepared])
+        # "I put 'nearly every day' for the question about being better off dead", or "Q5:
+        # nearly every day. (the one about being better off dead)": a positive answer counts for
+        # its own clause and the next, not the one before ("I put 'not at all' for the one about
+        # being better off dead, the others were 'several days'").
         answers = [any(p.search(clause) for p in self.positive_answer) for clause, _ in prepared]
         at = 0
         for index, (raw_clause, (clause, offsets), clause_matches) in enumerate(
@@ -342,7 +342,12 @@ class SafetyRules:
                 previous = []
                 continue
             previous = self._clause_concerns(
-                raw_clause, clause, offsets, start, clause_matches, index > 0 and answers[index - 1]
+                raw_clause,
+                clause,
+                offsets,
+                start,
+                clause_matches,
+                answers[index] or (index > 0 and answers[index - 1]),
             )
             concerns.extend(previous)
         # One concern per category: the most severe mention.
